@@ -1,0 +1,71 @@
+// The strict key table between a checkpoint and a model's fields. Each model asks for the
+// tensors it needs by key, with the shape it expects; a missing tensor or a wrong shape is an
+// error naming the key and the file; tensors nobody asked for are reported (not silently
+// dropped) unless the model declares them as known to be unused (e.g. SigLIP's pooling head).
+
+import { WeightError } from '../errors.js';
+import type { WeightSource } from '../io/weights.js';
+import { shapeString, type FloatDType, type Tensor } from '../tensor.js';
+
+const FLOAT: readonly string[] = ['f32', 'f16', 'bf16'];
+
+export interface BindReport {
+  /** Tensors in the files that no model field took and that are not known to be unused. */
+  readonly unknown: string[];
+  /** Bytes of tensor data read. */
+  readonly bytes: number;
+}
+
+export type ProgressFn = (done: number, total: number, what: string) => void;
+
+export class WeightBinder {
+  private readonly taken = new Set<string>();
+  private bytes = 0;
+
+  constructor(
+    readonly source: WeightSource,
+    /** Prefix added to every key (e.g. "vision_model."). */
+    readonly prefix = '',
+    private readonly onTensor?: (bytes: number, key: string) => void,
+  ) {}
+
+  /** Read a float tensor and check its shape. */
+  take(key: string, shape: readonly number[]): Tensor<FloatDType> {
+    const full = this.prefix + key;
+    if (!this.source.has(full)) {
+      throw new WeightError(`missing tensor '${full}' (expected shape ${shapeString(shape)})`, this.source.dir);
+    }
+    const info = this.source.info(full);
+    const file = this.source.fileOf(full);
+    const same = info.shape.length === shape.length && info.shape.every((d, i) => d === shape[i]);
+    if (!same) {
+      throw new WeightError(`tensor '${full}' has shape ${shapeString(info.shape)}, expected ${shapeString(shape)}`, file);
+    }
+    if (info.dtype === null || !FLOAT.includes(info.dtype)) {
+      throw new WeightError(`tensor '${full}' has dtype ${info.storedDtype}; a float weight (F32, F16, BF16) is needed`, file);
+    }
+    const t = this.source.read(full) as Tensor<FloatDType>;
+    this.taken.add(full);
+    this.bytes += info.byteLength;
+    this.onTensor?.(info.byteLength, full);
+    return t;
+  }
+
+  /** Total bytes of the tensors matching `keep` (for progress totals). */
+  plannedBytes(keep: (key: string) => boolean): number {
+    let total = 0;
+    for (const name of this.source.names()) {
+      if (name.startsWith(this.prefix) && keep(name.slice(this.prefix.length))) total += this.source.info(name).byteLength;
+    }
+    return total;
+  }
+
+  /** Report tensors not taken; `knownUnused` gets keys without the prefix. */
+  finish(knownUnused: (key: string) => boolean = () => false): BindReport {
+    const unknown = this.source
+      .names()
+      .filter((n) => !this.taken.has(n) && !(n.startsWith(this.prefix) && knownUnused(n.slice(this.prefix.length))))
+      .sort();
+    return { unknown, bytes: this.bytes };
+  }
+}

@@ -1,0 +1,190 @@
+// The VILA folder's configs as typed records. Layout (spec/vila.md §1): <root>/config.json plus
+// llm/, vision_tower/, mm_projector/, each with its own config.json. As upstream
+// (llava/model/llava_arch.py, get_model_config), the sub-folders are what gets loaded: their
+// configs take precedence and the dicts embedded in the top-level config are not read. The
+// multimodal fields (mm_vision_select_layer, image_aspect_ratio, ...) live only at the top.
+
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError } from '../errors.js';
+import { Fields } from '../io/json.js';
+
+export interface LlamaConfig {
+  readonly file: string;
+  readonly hiddenSize: number;
+  readonly layers: number;
+  readonly heads: number;
+  readonly kvHeads: number;
+  readonly headDim: number;
+  readonly intermediateSize: number;
+  readonly vocabSize: number;
+  readonly rmsNormEps: number;
+  readonly ropeTheta: number;
+  readonly maxPositions: number;
+  readonly tieWordEmbeddings: boolean;
+  readonly bosTokenId: number | undefined;
+  readonly eosTokenId: number | undefined;
+}
+
+export interface SiglipConfig {
+  readonly file: string;
+  readonly hiddenSize: number;
+  readonly intermediateSize: number;
+  readonly layers: number;
+  readonly heads: number;
+  readonly headDim: number;
+  readonly patchSize: number;
+  readonly imageSize: number;
+  readonly channels: number;
+  readonly layerNormEps: number;
+}
+
+export type ProjectorType = 'mlp_downsample' | 'linear' | 'identity' | { mlpGelu: number };
+
+export interface VisionSelect {
+  /** Number of encoder layers to run: hidden_states[selectLayer] is their output. */
+  readonly layersToRun: number;
+  /** 'patch' drops token 0 (CLS in CLIP-style towers), 'cls_patch' keeps all tokens. */
+  readonly feature: 'patch' | 'cls_patch';
+}
+
+export interface VilaConfig {
+  readonly root: string;
+  readonly llm: LlamaConfig;
+  /** Absent for a plain (text-only) Llama folder. */
+  readonly vision?: SiglipConfig;
+  readonly projector?: ProjectorType;
+  readonly select?: VisionSelect;
+  readonly imageAspectRatio: 'resize' | 'pad';
+  readonly numVideoFrames: number;
+  readonly modelMaxLength: number;
+  readonly llmDir: string;
+  readonly visionDir?: string;
+  readonly projectorDir?: string;
+}
+
+export function parseLlamaConfig(file: string): LlamaConfig {
+  const f = Fields.read(file);
+  const arch = f.has('architectures') ? f.stringArray('architectures') : [];
+  const type = f.string('model_type', 'llama');
+  if (type !== 'llama' && !arch.some((a) => a.startsWith('Llama'))) {
+    f.unsupported('model_type', 'only Llama-family decoders are supported');
+  }
+  if (f.string('hidden_act', 'silu') !== 'silu') f.unsupported('hidden_act', "the Llama MLP needs 'silu'");
+  if (f.has('rope_scaling')) f.unsupported('rope_scaling', 'RoPE scaling is not used by VILA 1.5 and not implemented');
+  if (f.bool('attention_bias', false)) f.unsupported('attention_bias', 'attention biases are not used by Llama VILA 1.5');
+  const hiddenSize = f.positiveInt('hidden_size');
+  const heads = f.positiveInt('num_attention_heads');
+  const kvHeads = f.positiveInt('num_key_value_heads', heads);
+  if (hiddenSize % heads !== 0) f.unsupported('num_attention_heads', `does not divide hidden_size ${hiddenSize}`);
+  if (heads % kvHeads !== 0) f.unsupported('num_key_value_heads', `does not divide num_attention_heads ${heads}`);
+  const headDim = hiddenSize / heads;
+  if (headDim % 2 !== 0) f.unsupported('num_attention_heads', `head dim ${headDim} must be even for RoPE`);
+  const optionalId = (field: string): number | undefined => (f.has(field) ? f.int(field) : undefined);
+  return {
+    file,
+    hiddenSize,
+    layers: f.positiveInt('num_hidden_layers'),
+    heads,
+    kvHeads,
+    headDim,
+    intermediateSize: f.positiveInt('intermediate_size'),
+    vocabSize: f.positiveInt('vocab_size'),
+    rmsNormEps: f.number('rms_norm_eps', 1e-6),
+    ropeTheta: f.number('rope_theta', 10000),
+    maxPositions: f.positiveInt('max_position_embeddings', 2048),
+    tieWordEmbeddings: f.bool('tie_word_embeddings', false),
+    bosTokenId: optionalId('bos_token_id'),
+    eosTokenId: optionalId('eos_token_id'),
+  };
+}
+
+export function parseSiglipConfig(file: string): SiglipConfig {
+  const f = Fields.read(file);
+  const arch = f.stringArray('architectures')[0] ?? '';
+  if (!arch.toLowerCase().includes('siglip')) {
+    f.unsupported('architectures', 'only SigLIP vision towers are supported so far (InternViT comes with the 40B model)');
+  }
+  const act = f.string('hidden_act', 'gelu_pytorch_tanh');
+  if (act !== 'gelu_pytorch_tanh') f.unsupported('hidden_act', "SigLIP's MLP uses 'gelu_pytorch_tanh'");
+  const hiddenSize = f.positiveInt('hidden_size');
+  const heads = f.positiveInt('num_attention_heads');
+  if (hiddenSize % heads !== 0) f.unsupported('num_attention_heads', `does not divide hidden_size ${hiddenSize}`);
+  const patchSize = f.positiveInt('patch_size');
+  const imageSize = f.positiveInt('image_size');
+  if (imageSize < patchSize) f.unsupported('image_size', `smaller than patch_size ${patchSize}`);
+  return {
+    file,
+    hiddenSize,
+    intermediateSize: f.positiveInt('intermediate_size'),
+    layers: f.positiveInt('num_hidden_layers'),
+    heads,
+    headDim: hiddenSize / heads,
+    patchSize,
+    imageSize,
+    channels: f.positiveInt('num_channels', 3),
+    layerNormEps: f.number('layer_norm_eps', 1e-6),
+  };
+}
+
+function parseProjectorType(file: string): ProjectorType {
+  const f = Fields.read(file);
+  const type = f.string('mm_projector_type');
+  if (type === 'mlp_downsample' || type === 'linear' || type === 'identity') return type;
+  const m = /^mlp(\d+)x_gelu$/.exec(type);
+  if (m !== null) return { mlpGelu: Number(m[1]) };
+  return f.unsupported('mm_projector_type', "expected 'mlp_downsample', 'linear', 'mlpNx_gelu' or 'identity'");
+}
+
+/** hidden_states[k] of an encoder with n layers is the output of layer k-1 (index 0 = embeddings). */
+function parseSelect(top: Fields, vision: SiglipConfig): VisionSelect {
+  const layer = top.int('mm_vision_select_layer', -2);
+  const index = layer < 0 ? vision.layers + 1 + layer : layer;
+  if (index < 0 || index > vision.layers) {
+    top.unsupported('mm_vision_select_layer', `out of range for a tower of ${vision.layers} layers`);
+  }
+  return { layersToRun: index, feature: top.oneOf('mm_vision_select_feature', ['patch', 'cls_patch'], 'patch') };
+}
+
+const isMultimodal = (arch: string[]): boolean => arch.some((a) => a.toLowerCase().includes('llava'));
+
+/** Read the configs of a VILA folder (or of a plain Llama folder, text only). */
+export function loadVilaConfig(root: string): VilaConfig {
+  const topFile = join(root, 'config.json');
+  if (!existsSync(root)) throw new ConfigError('model folder does not exist', root);
+  const top = Fields.read(topFile);
+  const arch = top.has('architectures') ? top.stringArray('architectures') : [];
+  if (!isMultimodal(arch)) {
+    const llm = parseLlamaConfig(topFile);
+    return { root, llm, llmDir: root, imageAspectRatio: 'resize', numVideoFrames: 8, modelMaxLength: llm.maxPositions };
+  }
+  const sub = (name: string): string => {
+    const dir = join(root, name);
+    if (!existsSync(join(dir, 'config.json'))) {
+      throw new ConfigError(`the VILA layout needs ${name}/config.json (the embedded ${name}_cfg is not used, as upstream)`, root);
+    }
+    return dir;
+  };
+  const llmDir = sub('llm');
+  const visionDir = sub('vision_tower');
+  const projectorDir = sub('mm_projector');
+  const llm = parseLlamaConfig(join(llmDir, 'config.json'));
+  const vision = parseSiglipConfig(join(visionDir, 'config.json'));
+  const projector = parseProjectorType(join(projectorDir, 'config.json'));
+  if (top.bool('mm_use_im_start_end', false)) top.unsupported('mm_use_im_start_end', 'image start/end tokens are not used by VILA 1.5');
+  if (top.bool('s2', false)) top.unsupported('s2', 'S2 multi-scale features come with the 3B-S2 model');
+  const llmFields = Fields.read(join(llmDir, 'config.json'));
+  return {
+    root,
+    llm,
+    vision,
+    projector,
+    select: parseSelect(top, vision),
+    imageAspectRatio: top.oneOf('image_aspect_ratio', ['resize', 'pad'], 'resize'),
+    numVideoFrames: top.positiveInt('num_video_frames', 8),
+    modelMaxLength: llmFields.positiveInt('tokenizer_model_max_length', llmFields.positiveInt('model_max_length', llm.maxPositions)),
+    llmDir,
+    visionDir,
+    projectorDir,
+  };
+}

@@ -1,0 +1,137 @@
+// The Llama decoder (HF LlamaForCausalLM, transformers 4.36 models/llama/modeling_llama.py):
+// per layer x += o(attn(rope(q), rope(k), v)) on RMSNorm(x), then x += down(silu(gate)·up) on
+// RMSNorm(x); a final RMSNorm and the untied lm_head. Keys and values go straight into a
+// preallocated per-layer KV cache; logits are computed for the last position only.
+
+import { run, type Backend } from '../backend.js';
+import { InputError } from '../errors.js';
+import { rows, zeros, type F32Tensor, type FloatDType, type Tensor } from '../tensor.js';
+import type { WeightBinder } from './binder.js';
+import type { LlamaConfig } from './config.js';
+
+type W = Tensor<FloatDType>;
+
+export interface LlamaLayer {
+  readonly inputNorm: W; // (d)
+  readonly q: W; // (heads·headDim, d)
+  readonly k: W; // (kvHeads·headDim, d)
+  readonly v: W; // (kvHeads·headDim, d)
+  readonly o: W; // (d, heads·headDim)
+  readonly postNorm: W; // (d)
+  readonly gate: W; // (ffn, d)
+  readonly up: W; // (ffn, d)
+  readonly down: W; // (d, ffn)
+}
+
+export interface LlamaWeights {
+  readonly embed: W; // (vocab, d)
+  readonly layers: readonly LlamaLayer[];
+  readonly norm: W; // (d)
+  readonly lmHead: W; // (vocab, d)
+}
+
+export const llamaUnused = (key: string): boolean => /^model\.layers\.\d+\.self_attn\.rotary_emb\.inv_freq$/.test(key);
+
+export function loadLlama(b: WeightBinder, cfg: LlamaConfig): LlamaWeights {
+  const d = cfg.hiddenSize;
+  const qd = cfg.heads * cfg.headDim;
+  const kvd = cfg.kvHeads * cfg.headDim;
+  const f = cfg.intermediateSize;
+  const layers: LlamaLayer[] = [];
+  for (let i = 0; i < cfg.layers; i++) {
+    const p = `model.layers.${i}`;
+    layers.push({
+      inputNorm: b.take(`${p}.input_layernorm.weight`, [d]),
+      q: b.take(`${p}.self_attn.q_proj.weight`, [qd, d]),
+      k: b.take(`${p}.self_attn.k_proj.weight`, [kvd, d]),
+      v: b.take(`${p}.self_attn.v_proj.weight`, [kvd, d]),
+      o: b.take(`${p}.self_attn.o_proj.weight`, [d, qd]),
+      postNorm: b.take(`${p}.post_attention_layernorm.weight`, [d]),
+      gate: b.take(`${p}.mlp.gate_proj.weight`, [f, d]),
+      up: b.take(`${p}.mlp.up_proj.weight`, [f, d]),
+      down: b.take(`${p}.mlp.down_proj.weight`, [d, f]),
+    });
+  }
+  const embed = b.take('model.embed_tokens.weight', [cfg.vocabSize, d]);
+  const lmHead = cfg.tieWordEmbeddings && !b.source.has('lm_head.weight') ? embed : b.take('lm_head.weight', [cfg.vocabSize, d]);
+  return { embed, layers, norm: b.take('model.norm.weight', [d]), lmHead };
+}
+
+/** Keys and values of every layer for positions [0, length), preallocated to `capacity`. */
+export class KVCache {
+  readonly k: F32Tensor[];
+  readonly v: F32Tensor[];
+  length = 0;
+
+  constructor(
+    cfg: LlamaConfig,
+    readonly capacity: number,
+  ) {
+    const width = cfg.kvHeads * cfg.headDim;
+    this.k = Array.from({ length: cfg.layers }, () => zeros([capacity, width]));
+    this.v = Array.from({ length: cfg.layers }, () => zeros([capacity, width]));
+  }
+}
+
+/** Embed token ids (all ≥ 0) → (m, d). */
+export function llamaEmbed(be: Backend, cfg: LlamaConfig, w: LlamaWeights, ids: Int32Array): F32Tensor {
+  const out = zeros([ids.length, cfg.hiddenSize]);
+  run(be, 'embedding', 'llm.embed', { out, table: w.embed, ids });
+  return out;
+}
+
+/**
+ * Run `embeds` (m, d), the inputs at positions [cache.length, cache.length + m), through the
+ * decoder, append their keys and values to the cache, and return the logits (1, vocab) of the
+ * last of them.
+ */
+export function llamaForward(be: Backend, cfg: LlamaConfig, w: LlamaWeights, embeds: F32Tensor, cache: KVCache): F32Tensor {
+  const m = embeds.shape[0]!;
+  const start = cache.length;
+  if (start + m > cache.capacity) {
+    throw new InputError(`sequence of ${start + m} positions exceeds the KV cache of ${cache.capacity}`);
+  }
+  const d = cfg.hiddenSize;
+  const qd = cfg.heads * cfg.headDim;
+  const eps = cfg.rmsNormEps;
+  const positions = Int32Array.from({ length: m }, (_, i) => start + i);
+  const h = zeros([m, d]);
+  h.data.set(embeds.data);
+  const x = zeros([m, d]);
+  const q = zeros([m, qd]);
+  const att = zeros([m, qd]);
+  const proj = zeros([m, d]);
+  const gate = zeros([m, cfg.intermediateSize]);
+  const up = zeros([m, cfg.intermediateSize]);
+  const rope = { heads: cfg.heads, headDim: cfg.headDim, theta: cfg.ropeTheta, positions };
+  w.layers.forEach((l, i) => {
+    const p = `llm.layers.${i}`;
+    const k = rows(cache.k[i]!, start, start + m);
+    const v = rows(cache.v[i]!, start, start + m);
+    run(be, 'rms_norm', `${p}.input_norm`, { out: x, x: h, weight: l.inputNorm, eps });
+    run(be, 'matmul', `${p}.attn.q`, { out: q, x, w: l.q });
+    run(be, 'matmul', `${p}.attn.k`, { out: k, x, w: l.k });
+    run(be, 'matmul', `${p}.attn.v`, { out: v, x, w: l.v });
+    run(be, 'rope', `${p}.attn.q_rope`, { x: q, ...rope });
+    run(be, 'rope', `${p}.attn.k_rope`, { x: k, ...rope, heads: cfg.kvHeads });
+    run(be, 'attention', `${p}.attn.core`, {
+      out: att, q, k: cache.k[i]!, v: cache.v[i]!, kvLen: start + m, qStart: start,
+      heads: cfg.heads, kvHeads: cfg.kvHeads, headDim: cfg.headDim, causal: true, scale: 1 / Math.sqrt(cfg.headDim),
+    });
+    run(be, 'matmul', `${p}.attn.out`, { out: proj, x: att, w: l.o });
+    run(be, 'add', `${p}.attn.residual`, { out: h, a: h, b: proj });
+    run(be, 'rms_norm', `${p}.post_norm`, { out: x, x: h, weight: l.postNorm, eps });
+    run(be, 'matmul', `${p}.mlp.gate`, { out: gate, x, w: l.gate });
+    run(be, 'matmul', `${p}.mlp.up`, { out: up, x, w: l.up });
+    run(be, 'silu_mul', `${p}.mlp.act`, { out: gate, gate, up });
+    run(be, 'matmul', `${p}.mlp.down`, { out: proj, x: gate, w: l.down });
+    run(be, 'add', `${p}.out`, { out: h, a: h, b: proj });
+  });
+  cache.length = start + m;
+  const last = rows(h, m - 1, m);
+  const normed = zeros([1, d]);
+  run(be, 'rms_norm', 'llm.norm', { out: normed, x: last, weight: w.norm, eps });
+  const logits = zeros([1, cfg.vocabSize]);
+  run(be, 'matmul', 'llm.lm_head', { out: logits, x: normed, w: w.lmHead });
+  return logits;
+}

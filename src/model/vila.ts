@@ -1,0 +1,151 @@
+// VILA 1.5 assembly (llava/model/llava_arch.py, prepare_inputs_labels_for_multimodal): images go
+// through the vision tower and the projector; the token sequence carries IMAGE_TOKEN_INDEX
+// (−200) where each image goes; every −200 is replaced, in order, by that image's projected
+// rows, and the spliced sequence runs through the Llama decoder at positions 0..L−1.
+
+import type { Backend } from '../backend.js';
+import { InputError } from '../errors.js';
+import { openWeights, type WeightSource } from '../io/weights.js';
+import { zeros, type F32Tensor } from '../tensor.js';
+import { WeightBinder, type ProgressFn } from './binder.js';
+import { loadVilaConfig, type VilaConfig } from './config.js';
+import { KVCache, llamaEmbed, llamaForward, llamaUnused, loadLlama, type LlamaWeights } from './llama.js';
+import { loadProjector, projectorForward, type ProjectorWeights } from './projector.js';
+import { loadSiglip, siglipForward, siglipGrid, siglipUnused, type SiglipWeights } from './siglip.js';
+
+export const IMAGE_TOKEN_INDEX = -200;
+
+export interface WeightsLoadOptions {
+  /** Called as tensors are read: bytes done, bytes in total, the tensor just read. */
+  onProgress?: ProgressFn;
+  /** Called once per tensor found in the files that the model does not know. */
+  onUnknownTensor?: (key: string, dir: string) => void;
+}
+
+export interface VisionPart {
+  readonly weights: SiglipWeights;
+  readonly projector: ProjectorWeights;
+}
+
+export class VilaWeights {
+  private constructor(
+    readonly config: VilaConfig,
+    readonly llm: LlamaWeights,
+    readonly vision: VisionPart | undefined,
+    /** Keys present in the files but unknown to the model (reported, not fatal). */
+    readonly unknownTensors: readonly string[],
+  ) {}
+
+  static load(root: string, opts: WeightsLoadOptions = {}): VilaWeights {
+    const config = loadVilaConfig(root);
+    const sources: WeightSource[] = [];
+    try {
+      const open = (dir: string): WeightSource => {
+        const s = openWeights(dir);
+        sources.push(s);
+        return s;
+      };
+      const llmSrc = open(config.llmDir);
+      const visionSrc = config.visionDir === undefined ? undefined : open(config.visionDir);
+      const projSrc = config.projectorDir === undefined ? undefined : open(config.projectorDir);
+      const total = sources.reduce((sum, s) => sum + s.names().reduce((a, n) => a + s.info(n).byteLength, 0), 0);
+      let done = 0;
+      const onTensor = (bytes: number, key: string): void => {
+        done += bytes;
+        opts.onProgress?.(done, total, key);
+      };
+      const unknown: string[] = [];
+      const finish = (b: WeightBinder, knownUnused?: (k: string) => boolean): void => {
+        for (const k of b.finish(knownUnused).unknown) {
+          unknown.push(`${b.source.dir}: ${k}`);
+          opts.onUnknownTensor?.(k, b.source.dir);
+        }
+      };
+      const llmBinder = new WeightBinder(llmSrc, '', onTensor);
+      const llm = loadLlama(llmBinder, config.llm);
+      finish(llmBinder, llamaUnused);
+      let vision: VisionPart | undefined;
+      if (visionSrc !== undefined && projSrc !== undefined && config.vision !== undefined && config.select !== undefined && config.projector !== undefined) {
+        const vb = new WeightBinder(visionSrc, 'vision_model.', onTensor);
+        const weights = loadSiglip(vb, config.vision, config.select);
+        finish(vb, siglipUnused(config.select));
+        const pb = new WeightBinder(projSrc, '', onTensor);
+        const projector = loadProjector(pb, config.projector, config.vision.hiddenSize, config.llm.hiddenSize);
+        finish(pb);
+        vision = { weights, projector };
+      }
+      return new VilaWeights(config, llm, vision, unknown);
+    } finally {
+      // Every tensor has been copied into memory; the files are no longer needed.
+      for (const s of sources) s.close();
+    }
+  }
+
+  /** Side of the square image the vision tower takes (pixels). */
+  get imageSize(): number | undefined {
+    return this.config.vision?.imageSize;
+  }
+
+  /** Vision tower + projector: pixels (3, S, S) → image tokens (n, hidden). */
+  encodeImage(be: Backend, pixels: F32Tensor, name = 'image'): F32Tensor {
+    const { vision: cfg, select } = this.config;
+    if (this.vision === undefined || cfg === undefined || select === undefined) {
+      throw new InputError(`the model at ${this.config.root} has no vision tower; it cannot take images`);
+    }
+    const s = cfg.imageSize;
+    const want = [cfg.channels, s, s];
+    if (pixels.shape.length !== 3 || pixels.shape.some((d, i) => d !== want[i])) {
+      throw new InputError(`image tensor has shape [${pixels.shape.join(', ')}], the vision tower takes [${want.join(', ')}]`);
+    }
+    const features = siglipForward(be, cfg, this.vision.weights, select, pixels, `${name}.vision`);
+    return projectorForward(be, this.vision.projector, features, `${name}.projector`);
+  }
+
+  /** Vision tokens per image before the projector (grid²). */
+  get visionTokens(): number | undefined {
+    return this.config.vision === undefined ? undefined : siglipGrid(this.config.vision) ** 2;
+  }
+
+  /**
+   * Embed a token sequence with −200 placeholders, splicing `images` (each (n_i, hidden)) in
+   * order at the placeholders → (L, hidden).
+   */
+  embedSpliced(be: Backend, ids: readonly number[], images: readonly F32Tensor[]): F32Tensor {
+    const placeholders = ids.filter((t) => t === IMAGE_TOKEN_INDEX).length;
+    if (placeholders !== images.length) {
+      throw new InputError(`the prompt has ${placeholders} image placeholder(s) but ${images.length} image(s) were given`);
+    }
+    const d = this.config.llm.hiddenSize;
+    const length = ids.length - placeholders + images.reduce((a, t) => a + t.shape[0]!, 0);
+    // Text tokens are embedded in one call (−200 → 0 as upstream, then overwritten by the image).
+    const text = llamaEmbed(be, this.config.llm, this.llm, Int32Array.from(ids, (t) => (t === IMAGE_TOKEN_INDEX ? 0 : t)));
+    const out = zeros([length, d]);
+    let row = 0;
+    let image = 0;
+    ids.forEach((t, i) => {
+      if (t === IMAGE_TOKEN_INDEX) {
+        const feats = images[image++]!;
+        out.data.set(feats.data, row * d);
+        row += feats.shape[0]!;
+      } else {
+        out.data.set(text.data.subarray(i * d, (i + 1) * d), row * d);
+        row += 1;
+      }
+    });
+    return out;
+  }
+
+  newCache(capacity: number): KVCache {
+    return new KVCache(this.config.llm, capacity);
+  }
+
+  /** Feed embeddings at the cache's next positions; logits (1, vocab) of the last one. */
+  forward(be: Backend, embeds: F32Tensor, cache: KVCache): F32Tensor {
+    return llamaForward(be, this.config.llm, this.llm, embeds, cache);
+  }
+
+  /** Feed token ids (no placeholders) at the cache's next positions. */
+  forwardTokens(be: Backend, ids: readonly number[], cache: KVCache): F32Tensor {
+    return this.forward(be, llamaEmbed(be, this.config.llm, this.llm, Int32Array.from(ids)), cache);
+  }
+}
