@@ -1,0 +1,60 @@
+// Options shared by the model commands, and turning them into a loaded model.
+
+import { Command, Option } from 'commander';
+import { BACKEND_NAMES } from '../backends.js';
+import { InputError } from '../errors.js';
+import { Model } from '../model.js';
+import { progressBar } from './progress.js';
+
+export interface ModelOptions {
+  model: string;
+  backend: string;
+  convMode?: string;
+}
+
+export interface PromptOptions extends ModelOptions {
+  prompt?: string;
+  image: string[];
+  raw?: boolean;
+  json?: boolean;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+export function addModelOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption('--model <dir>', 'VILA model folder (config.json, llm/, vision_tower/, mm_projector/)')
+    .addOption(new Option('--backend <name>', 'op backend').choices([...BACKEND_NAMES]).default('ref'))
+    .option('--conv-mode <name>', 'conversation template (default: from the model folder)');
+}
+
+export function addPromptOptions(cmd: Command): Command {
+  return addModelOptions(cmd)
+    .argument('[prompt]', 'the prompt (instead of --prompt)')
+    .option('--prompt <text>', 'the prompt')
+    .option('--image <path>', 'an image; repeat for several, in order', collect, [])
+    .option('--raw', 'use the prompt verbatim, with its <image> placeholders, and no chat template')
+    .option('--json', 'print one JSON object');
+}
+
+/** The prompt from --prompt or the positional argument (exactly one of them). */
+export function promptOf(opts: PromptOptions, positional: string | undefined): string {
+  if (opts.prompt !== undefined && positional !== undefined) throw new InputError('give the prompt either with --prompt or as an argument, not both');
+  const prompt = opts.prompt ?? positional;
+  if (prompt === undefined) throw new InputError('no prompt: give --prompt TEXT or the prompt as the last argument');
+  return prompt;
+}
+
+export async function loadModelWithProgress(opts: ModelOptions): Promise<Model> {
+  const bar = progressBar('loading');
+  try {
+    return await Model.load(opts.model, {
+      backend: opts.backend,
+      ...(opts.convMode === undefined ? {} : { convMode: opts.convMode }),
+      onProgress: (done, total, what) => bar.update(done, total, what),
+      onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
+    });
+  } finally {
+    bar.stop();
+  }
+}

@@ -1,0 +1,17 @@
+// `vila logits`: the ids fed to the model and the logits at the last position, as one JSON
+// object {"input_ids":[...],"logits":[...]} — how the model is checked from outside.
+
+import type { Command } from 'commander';
+import { addPromptOptions, loadModelWithProgress, promptOf, type PromptOptions } from './common.js';
+import { f32ArrayJson } from './floats.js';
+
+export function logitsCommand(program: Command): void {
+  addPromptOptions(program.command('logits').description('print the input ids and the last-position logits as JSON')).action(
+    async (positional: string | undefined, opts: PromptOptions) => {
+      const prompt = promptOf(opts, positional);
+      const model = await loadModelWithProgress(opts);
+      const { inputIds, logits } = await model.logits({ prompt, images: opts.image, raw: opts.raw === true });
+      process.stdout.write(`{"input_ids":${JSON.stringify(inputIds)},"logits":${f32ArrayJson(logits)}}\n`);
+    },
+  );
+}

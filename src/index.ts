@@ -1,0 +1,20 @@
+// vila-ts: the public API.
+export { loadModel, Model, DEFAULT_SAMPLING, DEFAULT_MAX_NEW_TOKENS } from './model.js';
+export type { LoadModelOptions, PromptRequest, GenerateRequest } from './model.js';
+export { createBackend, BACKEND_NAMES } from './backends.js';
+export { run, setOpHook, OP_NAMES } from './backend.js';
+export type { Backend, OpArgs, OpName, OpHook, Kernels } from './backend.js';
+export * from './errors.js';
+export * from './tensor.js';
+export { VilaWeights, IMAGE_TOKEN_INDEX } from './model/vila.js';
+export { loadVilaConfig } from './model/config.js';
+export { SafetensorsFile } from './io/safetensors.js';
+export { openWeights } from './io/weights.js';
+export { writeSafetensors, writeTensors } from './io/safetensors_write.js';
+export { loadTokenizer } from './text/load.js';
+export type { Tokenizer } from './text/tokenizer.js';
+export { loadImage, preprocess, loadImageProcessorConfig } from './media/image.js';
+export { generate } from './generate.js';
+export type { GenerateResult, GenerateOptions, StopReason } from './generate.js';
+export { Sampler, argmax } from './sampling.js';
+export type { SamplingOptions } from './sampling.js';

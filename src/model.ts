@@ -1,0 +1,129 @@
+// The public model: a VILA folder loaded with its tokenizer, image processor and conversation
+// template, running on one backend. logits() and generate() take a prompt and images the way
+// upstream run_vila.py does.
+
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Backend } from './backend.js';
+import { createBackend } from './backends.js';
+import { InputError } from './errors.js';
+import { generate, type GenerateResult } from './generate.js';
+import { loadImage, loadImageProcessorConfig, type ImageProcessorConfig } from './media/image.js';
+import type { ProgressFn } from './model/binder.js';
+import type { KVCache } from './model/llama.js';
+import { VilaWeights } from './model/vila.js';
+import type { SamplingOptions } from './sampling.js';
+import type { F32Tensor } from './tensor.js';
+import { chatPrompt, conversationTemplate, type ConversationTemplate } from './text/conversation.js';
+import { tokenizerImageToken } from './text/image_tokens.js';
+import { loadTokenizer } from './text/load.js';
+import type { Tokenizer } from './text/tokenizer.js';
+
+export interface LoadModelOptions {
+  /** A backend object, or its name ('ref', 'wasm', 'cuda'). Default 'ref'. */
+  readonly backend?: Backend | string;
+  /** Conversation template name; default chosen from the folder (vicuna_v1 for VILA 1.5 Llama-2 models). */
+  readonly convMode?: string;
+  readonly onProgress?: ProgressFn;
+  readonly onWarning?: (message: string) => void;
+}
+
+export interface PromptRequest {
+  readonly prompt: string;
+  /** Image files, in order. */
+  readonly images?: readonly string[];
+  /** Use the prompt verbatim (with its <image> placeholders), without the chat template. */
+  readonly raw?: boolean;
+}
+
+export interface GenerateRequest extends PromptRequest {
+  readonly maxNewTokens?: number;
+  readonly sampling?: Partial<SamplingOptions>;
+  readonly onText?: (delta: string) => void;
+}
+
+/** run_vila.py defaults: temperature 0.2, top_p None, max_new_tokens 512; HF's top_k 50. */
+export const DEFAULT_SAMPLING: SamplingOptions = { temperature: 0.2, topK: 50, topP: 1, seed: 0 };
+export const DEFAULT_MAX_NEW_TOKENS = 512;
+
+export class Model {
+  private constructor(
+    readonly weights: VilaWeights,
+    readonly tokenizer: Tokenizer,
+    readonly imageConfig: ImageProcessorConfig | undefined,
+    readonly template: ConversationTemplate,
+    readonly backend: Backend,
+  ) {}
+
+  static async load(dir: string, opts: LoadModelOptions = {}): Promise<Model> {
+    const backend = typeof opts.backend === 'object' ? opts.backend : createBackend(opts.backend ?? 'ref');
+    const weights = VilaWeights.load(dir, {
+      ...(opts.onProgress === undefined ? {} : { onProgress: opts.onProgress }),
+      onUnknownTensor: (key, where) => opts.onWarning?.(`${where}: tensor '${key}' is not used by the model`),
+    });
+    const tokenizer = await loadTokenizer(weights.config.llmDir);
+    const pre = weights.config.visionDir === undefined ? undefined : join(weights.config.visionDir, 'preprocessor_config.json');
+    const imageConfig = pre !== undefined && existsSync(pre) ? await loadImageProcessorConfig(pre) : undefined;
+    if (pre !== undefined && imageConfig === undefined) opts.onWarning?.(`${pre} is missing; images cannot be used`);
+    return new Model(weights, tokenizer, imageConfig, conversationTemplate(opts.convMode ?? 'vicuna_v1'), backend);
+  }
+
+  get config() {
+    return this.weights.config;
+  }
+
+  /** The ids fed to the model, with IMAGE_TOKEN_INDEX (−200) where each image goes. */
+  inputIds(req: PromptRequest): number[] {
+    const n = req.images?.length ?? 0;
+    const text = req.raw === true ? req.prompt : chatPrompt(this.template, req.prompt, n);
+    return tokenizerImageToken(this.tokenizer, text);
+  }
+
+  /** Decode and preprocess image files → pixel tensors (3, S, S). */
+  async loadImages(paths: readonly string[]): Promise<F32Tensor[]> {
+    if (paths.length === 0) return [];
+    if (this.imageConfig === undefined) throw new InputError(`the model at ${this.config.root} takes no images`);
+    const cfg = this.imageConfig;
+    return Promise.all(paths.map((p) => loadImage(p, cfg, this.config.imageAspectRatio)));
+  }
+
+  /** Run the prompt; returns the input ids, the last-position logits and the filled cache. */
+  async prefill(req: PromptRequest, extraCapacity = 0): Promise<{ inputIds: number[]; logits: Float32Array; cache: KVCache }> {
+    const inputIds = this.inputIds(req);
+    const pixels = await this.loadImages(req.images ?? []);
+    const features = pixels.map((p, i) => this.weights.encodeImage(this.backend, p, `image${i}`));
+    const embeds = this.weights.embedSpliced(this.backend, inputIds, features);
+    const length = embeds.shape[0]!;
+    const limit = this.config.modelMaxLength;
+    if (length > limit) {
+      throw new InputError(`the prompt fills ${length} positions (images included); the model takes at most ${limit}`);
+    }
+    const cache = this.weights.newCache(Math.min(limit, length + extraCapacity));
+    const logits = this.weights.forward(this.backend, embeds, cache).data;
+    return { inputIds, logits, cache };
+  }
+
+  async logits(req: PromptRequest): Promise<{ inputIds: number[]; logits: Float32Array }> {
+    const { inputIds, logits } = await this.prefill(req);
+    return { inputIds, logits };
+  }
+
+  async generate(req: GenerateRequest): Promise<GenerateResult & { inputIds: number[] }> {
+    const maxNewTokens = req.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS;
+    if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1) throw new InputError(`max new tokens must be a whole number ≥ 1, got ${maxNewTokens}`);
+    const { inputIds, logits, cache } = await this.prefill(req, maxNewTokens);
+    const eos = this.tokenizer.eosId ?? this.config.llm.eosTokenId;
+    const step = (id: number): Float32Array | undefined =>
+      cache.length < cache.capacity ? this.weights.forwardTokens(this.backend, [id], cache).data : undefined;
+    const result = generate(logits, step, this.tokenizer, {
+      maxNewTokens,
+      sampling: { ...DEFAULT_SAMPLING, ...req.sampling },
+      eosIds: eos === undefined ? [] : [eos],
+      stopStrings: this.template.stopStrings,
+      ...(req.onText === undefined ? {} : { onText: req.onText }),
+    });
+    return { ...result, inputIds };
+  }
+}
+
+export const loadModel = (dir: string, opts?: LoadModelOptions): Promise<Model> => Model.load(dir, opts);

@@ -1,0 +1,95 @@
+// A summary of a model folder from its configs and tensor headers alone (no weights read):
+// what each part is, its dimensions, and the parameter count and bytes per dtype.
+
+import { openWeights, type WeightSource } from '../io/weights.js';
+import { numel } from '../tensor.js';
+import { loadVilaConfig, type VilaConfig } from './config.js';
+
+export interface PartSummary {
+  readonly part: 'llm' | 'vision_tower' | 'mm_projector';
+  readonly dir: string;
+  readonly tensors: number;
+  readonly parameters: number;
+  readonly bytes: number;
+  /** Parameter count per stored dtype, e.g. { BF16: 2_700_000_000 }. */
+  readonly dtypes: Record<string, number>;
+}
+
+export interface ModelSummary {
+  readonly root: string;
+  readonly kind: 'vila' | 'llama';
+  readonly config: VilaConfig;
+  readonly parts: PartSummary[];
+  readonly parameters: number;
+  readonly bytes: number;
+}
+
+function summarisePart(part: PartSummary['part'], src: WeightSource): PartSummary {
+  const dtypes: Record<string, number> = {};
+  let parameters = 0;
+  let bytes = 0;
+  for (const name of src.names()) {
+    const info = src.info(name);
+    const n = numel(info.shape);
+    parameters += n;
+    bytes += info.byteLength;
+    dtypes[info.storedDtype] = (dtypes[info.storedDtype] ?? 0) + n;
+  }
+  return { part, dir: src.dir, tensors: src.names().length, parameters, bytes, dtypes };
+}
+
+export function inspectModel(root: string): ModelSummary {
+  const config = loadVilaConfig(root);
+  const dirs: Array<[PartSummary['part'], string | undefined]> = [
+    ['llm', config.llmDir],
+    ['vision_tower', config.visionDir],
+    ['mm_projector', config.projectorDir],
+  ];
+  const parts: PartSummary[] = [];
+  for (const [part, dir] of dirs) {
+    if (dir === undefined) continue;
+    const src = openWeights(dir);
+    try {
+      parts.push(summarisePart(part, src));
+    } finally {
+      src.close();
+    }
+  }
+  return {
+    root,
+    kind: config.vision === undefined ? 'llama' : 'vila',
+    config,
+    parts,
+    parameters: parts.reduce((a, p) => a + p.parameters, 0),
+    bytes: parts.reduce((a, p) => a + p.bytes, 0),
+  };
+}
+
+/** Human-readable lines for the summary. */
+export function formatSummary(s: ModelSummary): string {
+  const { llm, vision, projector, select } = s.config;
+  const fmtCount = (n: number): string => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} B` : n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : `${(n / 1e3).toFixed(1)} K`);
+  const lines = [`${s.root}: ${s.kind === 'vila' ? 'VILA 1.5 (LlavaLlamaModel)' : 'Llama (text only)'}`];
+  lines.push(
+    `  llm          Llama: hidden ${llm.hiddenSize}, ${llm.layers} layers, ${llm.heads} heads (${llm.kvHeads} KV, head dim ${llm.headDim}), ` +
+      `FFN ${llm.intermediateSize}, vocab ${llm.vocabSize}, rope θ ${llm.ropeTheta}, RMSNorm eps ${llm.rmsNormEps}, ` +
+      `${llm.tieWordEmbeddings ? 'tied' : 'untied'} head, context ${s.config.modelMaxLength}`,
+  );
+  if (vision !== undefined && select !== undefined) {
+    const grid = Math.floor(vision.imageSize / vision.patchSize);
+    lines.push(
+      `  vision_tower SigLIP: image ${vision.imageSize}, patch ${vision.patchSize} (grid ${grid}×${grid}), hidden ${vision.hiddenSize}, ` +
+        `${vision.layers} layers (${select.layersToRun} used), ${vision.heads} heads, FFN ${vision.intermediateSize}, features '${select.feature}'`,
+    );
+  }
+  if (projector !== undefined) {
+    const name = typeof projector === 'string' ? projector : `mlp${projector.mlpGelu}x_gelu`;
+    lines.push(`  mm_projector ${name}, image aspect '${s.config.imageAspectRatio}'`);
+  }
+  for (const p of s.parts) {
+    const dt = Object.entries(p.dtypes).map(([d, n]) => `${d} ${fmtCount(n)}`).join(', ');
+    lines.push(`  ${p.part.padEnd(12)} ${fmtCount(p.parameters)} parameters in ${p.tensors} tensors, ${(p.bytes / 1e6).toFixed(1)} MB (${dt})`);
+  }
+  lines.push(`  total        ${fmtCount(s.parameters)} parameters, ${(s.bytes / 1e6).toFixed(1)} MB`);
+  return lines.join('\n');
+}
