@@ -34,6 +34,7 @@ MODELS = {
     "spm-bpe-llama": "test/fixtures/text/spm-bpe-llama",
     "spm-bpe-nobyte": "test/fixtures/text/spm-bpe-nobyte",
     "spm-unigram-nfkc": "test/fixtures/text/spm-unigram-nfkc",
+    "legacy-config": "test/fixtures/text/legacy-config",
 }
 
 SPIECE_UNDERLINE = "\u2581"
@@ -439,11 +440,19 @@ class SlowLlamaTokenizer:
     def __init__(self, folder, legacy=False):
         with open(os.path.join(folder, "tokenizer_config.json"), encoding="utf-8") as f:
             cfg = json.load(f)
+        # transformers 4.36 _from_pretrained: special_tokens_map.json and added_tokens.json are only
+        # consulted for configs without added_tokens_decoder (the "legacy" branch).
+        modern = "added_tokens_decoder" in cfg
         smap = {}
+        added_json = {}
         smap_path = os.path.join(folder, "special_tokens_map.json")
-        if os.path.exists(smap_path):
+        added_path = os.path.join(folder, "added_tokens.json")
+        if not modern and os.path.exists(smap_path):
             with open(smap_path, encoding="utf-8") as f:
                 smap = json.load(f)
+        if not modern and os.path.exists(added_path):
+            with open(added_path, encoding="utf-8") as f:
+                added_json = json.load(f)
         self.legacy = legacy
         self.sp = load_sp(os.path.join(folder, "tokenizer.model"), add_dummy_prefix_off=not legacy)
         self.add_bos_token = cfg.get("add_bos_token", True)
@@ -461,7 +470,11 @@ class SlowLlamaTokenizer:
             tok = _token(value, True)
             if tok is not None:
                 special[attr] = tok
-        additional = [_token(t, True) for t in (smap.get("additional_special_tokens") or cfg.get("additional_special_tokens") or [])]
+        additional = [_token(t, True) for t in (cfg.get("additional_special_tokens") or [])]
+        for t in smap.get("additional_special_tokens") or []:
+            t = _token(t, True)
+            if t["content"] not in [a["content"] for a in additional]:
+                additional.append(t)
         self.special = special
         self.all_special_tokens = []
         for t in list(special.values()) + additional:
@@ -472,6 +485,8 @@ class SlowLlamaTokenizer:
         self.added_decoder = {}
         for key, value in (cfg.get("added_tokens_decoder") or {}).items():
             self.added_decoder[int(key)] = _token(value, False)
+        for content, index in added_json.items():
+            self.added_decoder[index] = _token(content, content in self.all_special_tokens)
         self.added_encoder = {t["content"]: i for i, t in self.added_decoder.items()}
         vocab = {self.sp.id_to_piece(i): i for i in range(self.sp.get_piece_size())}
         for i, t in self.added_decoder.items():

@@ -18,6 +18,10 @@ special_tokens_map.json in the format transformers 4.36 saves.
 - spm-unigram-nfkc: Unigram with the default nmt_nfkc normalization (a precompiled charsmap),
   no byte fallback; its config adds tokens beyond the vocabulary (a non-special <image>, a special
   <im_patch> with rstrip) to exercise transformers' added-token rules.
+
+Not trained: legacy-config/ pairs the tinychat-awq tokenizer.model with a config in the format
+of transformers < 4.34 (no added_tokens_decoder; special_tokens_map.json and added_tokens.json
+complete it), which transformers 4.36 still reads through a separate code path.
 """
 
 import glob
@@ -122,29 +126,74 @@ def llama_config(name):
 def main():
     corpus_files = sorted(glob.glob("/usr/share/common-licenses/*"))
     corpus_files.append(os.path.join(OUT, "corpus_unicode.txt"))
-    with tempfile.TemporaryDirectory() as tmp:
-        corpus = os.path.join(tmp, "corpus.txt")
-        with open(corpus, "w", encoding="utf-8") as out:
-            for f in corpus_files:
-                with open(f, encoding="utf-8", errors="replace") as src:
-                    out.write(src.read())
-                out.write("\n")
-        for name, flags in MODELS.items():
-            prefix = os.path.join(tmp, name)
-            cmd = ["spm_train", f"--input={corpus}", f"--model_prefix={prefix}"] + COMMON + flags
-            print(" ".join(cmd), file=sys.stderr)
-            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            dest = os.path.join(OUT, name)
-            os.makedirs(dest, exist_ok=True)
-            shutil.copy(prefix + ".model", os.path.join(dest, "tokenizer.model"))
-            cfg, special_map = llama_config(name)
-            with open(os.path.join(dest, "tokenizer_config.json"), "w", encoding="utf-8") as f:
-                json.dump(cfg, f, indent=2, ensure_ascii=False)
-                f.write("\n")
-            with open(os.path.join(dest, "special_tokens_map.json"), "w", encoding="utf-8") as f:
-                json.dump(special_map, f, indent=2, ensure_ascii=False)
-                f.write("\n")
-            print(f"wrote {dest}", file=sys.stderr)
+    # A fixed scratch path: spm_train records its input path and model prefix in the model, so a
+    # random temporary directory would make every run's bytes differ.
+    tmp = os.path.join(tempfile.gettempdir(), "vila-ts-spm-train")
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    corpus = os.path.join(tmp, "corpus.txt")
+    with open(corpus, "w", encoding="utf-8") as out:
+        for f in corpus_files:
+            with open(f, encoding="utf-8", errors="replace") as src:
+                out.write(src.read())
+            out.write("\n")
+    for name, flags in MODELS.items():
+        prefix = os.path.join(tmp, name)
+        cmd = ["spm_train", f"--input={corpus}", f"--model_prefix={prefix}"] + COMMON + flags
+        print(" ".join(cmd), file=sys.stderr)
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        dest = os.path.join(OUT, name)
+        os.makedirs(dest, exist_ok=True)
+        shutil.copy(prefix + ".model", os.path.join(dest, "tokenizer.model"))
+        cfg, special_map = llama_config(name)
+        with open(os.path.join(dest, "tokenizer_config.json"), "w", encoding="utf-8") as f:
+            json.dump(cfg, f, indent=2, ensure_ascii=False)
+            f.write("\n")
+        with open(os.path.join(dest, "special_tokens_map.json"), "w", encoding="utf-8") as f:
+            json.dump(special_map, f, indent=2, ensure_ascii=False)
+            f.write("\n")
+        print(f"wrote {dest}", file=sys.stderr)
+    shutil.rmtree(tmp, ignore_errors=True)
+    write_legacy_config()
+
+
+def write_legacy_config():
+    dest = os.path.join(OUT, "legacy-config")
+    os.makedirs(dest, exist_ok=True)
+    shutil.copy(os.path.join(ROOT, "test", "fixtures", "tinychat-awq", "llm", "tokenizer.model"), dest)
+
+    def typed(content):
+        return {"__type": "AddedToken", "content": content, "lstrip": False, "normalized": True,
+                "rstrip": False, "single_word": False}
+
+    files = {
+        "tokenizer_config.json": {
+            "add_bos_token": True,
+            "add_eos_token": False,
+            "bos_token": typed("<s>"),
+            "clean_up_tokenization_spaces": False,
+            "eos_token": typed("</s>"),
+            "legacy": False,
+            "model_max_length": 2048,
+            "pad_token": None,
+            "sp_model_kwargs": {},
+            "tokenizer_class": "LlamaTokenizer",
+            "unk_token": typed("<unk>"),
+        },
+        "special_tokens_map.json": {
+            "additional_special_tokens": ["<image>"],
+            "bos_token": "<s>",
+            "eos_token": "</s>",
+            "pad_token": "<unk>",
+            "unk_token": "<unk>",
+        },
+        "added_tokens.json": {"<image>": 700, "<extra>": 701},
+    }
+    for name, data in files.items():
+        with open(os.path.join(dest, name), "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=2)
+            f.write("\n")
+    print(f"wrote {dest}", file=sys.stderr)
 
 
 if __name__ == "__main__":
