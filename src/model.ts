@@ -65,7 +65,8 @@ export class Model {
     const pre = weights.config.visionDir === undefined ? undefined : join(weights.config.visionDir, 'preprocessor_config.json');
     const imageConfig = pre !== undefined && existsSync(pre) ? await loadImageProcessorConfig(pre) : undefined;
     if (pre !== undefined && imageConfig === undefined) opts.onWarning?.(`${pre} is missing; images cannot be used`);
-    return new Model(weights, tokenizer, imageConfig, conversationTemplate(opts.convMode ?? 'vicuna_v1'), backend);
+    const template = conversationTemplate(opts.convMode ?? defaultConvMode(tokenizer));
+    return new Model(weights, tokenizer, imageConfig, template, backend);
   }
 
   get config() {
@@ -124,6 +125,17 @@ export class Model {
     });
     return { ...result, inputIds };
   }
+}
+
+/**
+ * The template the VILA 1.5 model cards pass to run_vila.py, told apart by the tokenizer:
+ * ChatML tokens → hermes-2 (40B, Yi), Llama 3's header tokens → llama_3 (8B), otherwise the
+ * Llama-2 / Vicuna family → vicuna_v1 (3B, 13B).
+ */
+export function defaultConvMode(tokenizer: Tokenizer): string {
+  if (tokenizer.pieceToId('<|im_end|>') !== undefined) return 'hermes-2';
+  if (tokenizer.pieceToId('<|start_header_id|>') !== undefined) return 'llama_3';
+  return 'vicuna_v1';
 }
 
 export const loadModel = (dir: string, opts?: LoadModelOptions): Promise<Model> => Model.load(dir, opts);
