@@ -4,10 +4,8 @@
 // whitespace stripped, a trailing stop string removed.
 
 import { Sampler, type SamplingOptions } from './sampling.js';
-
-export interface TokenDecoder {
-  decode(ids: readonly number[], opts?: { skipSpecialTokens?: boolean }): string;
-}
+import { IncrementalDecoder } from './text/stream.js';
+import type { Tokenizer } from './text/tokenizer.js';
 
 export interface GenerateOptions {
   readonly maxNewTokens: number;
@@ -35,13 +33,13 @@ export interface GenerateResult {
 export function generate(
   firstLogits: Float32Array,
   step: (id: number) => Float32Array | undefined,
-  decoder: TokenDecoder,
+  tokenizer: Tokenizer,
   opts: GenerateOptions,
 ): GenerateResult {
   const sampler = new Sampler(opts.sampling);
   const stops = (opts.stopStrings ?? []).filter((s) => s.length > 0);
   const ids: number[] = [];
-  const stream = new TextStream(decoder, stops, opts.onText);
+  const stream = new TextStream(tokenizer, stops, opts.onText);
   let logits: Float32Array | undefined = firstLogits;
   let reason: StopReason = 'length';
   while (ids.length < opts.maxNewTokens && logits !== undefined) {
@@ -58,14 +56,14 @@ export function generate(
     }
     if (ids.length < opts.maxNewTokens) logits = step(id);
   }
-  const text = finalText(decoder, ids, stops);
+  const text = finalText(tokenizer, ids, stops);
   stream.finish(text);
   return { outputIds: ids, text, stopReason: reason };
 }
 
 /** run_vila.py: decode with skip_special_tokens, strip, drop a trailing stop string, strip. */
-export function finalText(decoder: TokenDecoder, ids: readonly number[], stops: readonly string[]): string {
-  let text = decoder.decode(ids, { skipSpecialTokens: true }).trim();
+export function finalText(tokenizer: Tokenizer, ids: readonly number[], stops: readonly string[]): string {
+  let text = tokenizer.decode(ids, { skipSpecialTokens: true }).trim();
   for (const s of stops) {
     const at = text.indexOf(s);
     if (at >= 0) text = text.slice(0, at);
@@ -74,22 +72,27 @@ export function finalText(decoder: TokenDecoder, ids: readonly number[], stops: 
 }
 
 /**
- * Incremental text: emits what will not change any more. Held back: an incomplete UTF-8
- * sequence (decoded as U+FFFD at the end), leading whitespace (the final text is stripped), and
- * a tail that could be the start of a stop string.
+ * Streaming with stop strings: the tokenizer's IncrementalDecoder gives the text that is final
+ * (no half characters); on top of it, leading whitespace (the final text is stripped) and a tail
+ * that could be the start of a stop string are held back until they resolve.
  */
 class TextStream {
+  private readonly decoder: IncrementalDecoder;
+  private text = '';
   private emitted = 0;
 
   constructor(
-    private readonly decoder: TokenDecoder,
+    tokenizer: Tokenizer,
     private readonly stops: readonly string[],
     private readonly onText?: (delta: string) => void,
-  ) {}
+  ) {
+    this.decoder = new IncrementalDecoder(tokenizer, { skipSpecialTokens: true });
+  }
 
   /** Returns true when a stop string has appeared. */
   push(ids: readonly number[]): boolean {
-    const text = this.decoder.decode(ids, { skipSpecialTokens: true }).trimStart();
+    this.text += this.decoder.next(ids);
+    const text = this.text.trimStart();
     let end = text.length;
     let stopped = false;
     for (const s of this.stops) {
@@ -100,7 +103,6 @@ class TextStream {
       }
     }
     if (!stopped) {
-      while (end > 0 && text[end - 1] === '\uFFFD') end--;
       for (const s of this.stops) {
         for (let k = Math.min(s.length - 1, end); k > 0; k--) {
           if (text.endsWith(s.slice(0, k))) {
@@ -119,10 +121,9 @@ class TextStream {
   }
 
   private emit(stable: string): void {
-    if (this.onText === undefined || stable.length <= this.emitted) return;
     // Whitespace is only emitted once something follows it (the final text is trimmed).
     const trimmed = stable.trimEnd();
-    if (trimmed.length <= this.emitted) return;
+    if (this.onText === undefined || trimmed.length <= this.emitted) return;
     this.onText(trimmed.slice(this.emitted));
     this.emitted = trimmed.length;
   }

@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import { BACKEND_NAMES } from '../backends.js';
 import { InputError } from '../errors.js';
 import { Model } from '../model.js';
-import { progressBar } from './progress.js';
+import { prefillProgress, progressBar } from './progress.js';
 
 export interface ModelOptions {
   model: string;
@@ -57,4 +57,9 @@ export async function loadModelWithProgress(opts: ModelOptions): Promise<Model> 
   } finally {
     bar.stop();
   }
+}
+
+/** Show prefill progress for a prompt with `images` images (stderr, terminals only). */
+export function showPrefillProgress(model: Model, images: number): () => void {
+  return prefillProgress(model.config.select?.layersToRun ?? 0, images, model.config.llm.layers);
 }

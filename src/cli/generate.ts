@@ -4,7 +4,7 @@
 import { Option, type Command } from 'commander';
 import { InputError } from '../errors.js';
 import { DEFAULT_MAX_NEW_TOKENS, DEFAULT_SAMPLING } from '../model.js';
-import { addPromptOptions, loadModelWithProgress, promptOf, type PromptOptions } from './common.js';
+import { addPromptOptions, loadModelWithProgress, promptOf, showPrefillProgress, type PromptOptions } from './common.js';
 
 interface GenerateOptions extends PromptOptions {
   maxNewTokens: string;
@@ -38,6 +38,7 @@ export function generateCommand(program: Command): void {
     const maxNewTokens = number('--max-new-tokens', opts.maxNewTokens);
     const model = await loadModelWithProgress(opts);
     const stream = opts.json !== true;
+    const stopProgress = showPrefillProgress(model, opts.image.length);
     const result = await model.generate({
       prompt,
       images: opts.image,
@@ -45,7 +46,7 @@ export function generateCommand(program: Command): void {
       maxNewTokens,
       sampling,
       ...(stream ? { onText: (delta: string) => process.stdout.write(delta) } : {}),
-    });
+    }).finally(stopProgress);
     if (stream) process.stdout.write('\n');
     else process.stdout.write(`${JSON.stringify({ output_ids: result.outputIds, text: result.text })}\n`);
   });

@@ -2,7 +2,7 @@
 // object {"input_ids":[...],"logits":[...]} — how the model is checked from outside.
 
 import type { Command } from 'commander';
-import { addPromptOptions, loadModelWithProgress, promptOf, type PromptOptions } from './common.js';
+import { addPromptOptions, loadModelWithProgress, promptOf, showPrefillProgress, type PromptOptions } from './common.js';
 import { f32ArrayJson } from './floats.js';
 
 export function logitsCommand(program: Command): void {
@@ -10,7 +10,8 @@ export function logitsCommand(program: Command): void {
     async (positional: string | undefined, opts: PromptOptions) => {
       const prompt = promptOf(opts, positional);
       const model = await loadModelWithProgress(opts);
-      const { inputIds, logits } = await model.logits({ prompt, images: opts.image, raw: opts.raw === true });
+      const stopProgress = showPrefillProgress(model, opts.image.length);
+      const { inputIds, logits } = await model.logits({ prompt, images: opts.image, raw: opts.raw === true }).finally(stopProgress);
       process.stdout.write(`{"input_ids":${JSON.stringify(inputIds)},"logits":${f32ArrayJson(logits)}}\n`);
     },
   );

@@ -2,6 +2,7 @@
 // terminal and silent otherwise, so stdout stays clean for --json output.
 
 import cliProgress from 'cli-progress';
+import { setOpHook } from '../backend.js';
 
 export interface Progress {
   update(done: number, total: number, label: string): void;
@@ -28,4 +29,25 @@ export function progressBar(title: string, unit: 'bytes' | 'steps' = 'bytes'): P
       if (started) bar.stop();
     },
   };
+}
+
+/**
+ * Progress of a prompt's prefill (each image's vision layers, then the decoder layers), seen
+ * through the op hook at the run() choke point. Returns a function that removes it.
+ */
+export function prefillProgress(visionLayersPerImage: number, images: number, llmLayers: number): () => void {
+  if (!process.stderr.isTTY) return () => {};
+  const total = images * visionLayersPerImage + llmLayers;
+  const bar = progressBar('reading the prompt', 'steps');
+  let done = 0;
+  const previous = setOpHook((e) => {
+    if (!/^image\d+\.vision\.layers\.\d+\.out$|^llm\.layers\.\d+\.out$/.test(e.name)) return;
+    bar.update(++done, total, e.name);
+    if (done >= total) remove();
+  });
+  function remove(): void {
+    bar.stop();
+    setOpHook(previous);
+  }
+  return remove;
 }

@@ -48,12 +48,23 @@ export class VilaWeights {
       const llmSrc = open(config.llmDir);
       const visionSrc = config.visionDir === undefined ? undefined : open(config.visionDir);
       const projSrc = config.projectorDir === undefined ? undefined : open(config.projectorDir);
-      const total = sources.reduce((sum, s) => sum + s.names().reduce((a, n) => a + s.info(n).byteLength, 0), 0);
+      const { vision: visionCfg, select, projector: projectorType } = config;
+      const hasVision = visionSrc !== undefined && projSrc !== undefined && visionCfg !== undefined && select !== undefined && projectorType !== undefined;
+      // Progress counts the bytes of the tensors that will be read, known-unused ones excluded.
       let done = 0;
+      let total = 0;
       const onTensor = (bytes: number, key: string): void => {
         done += bytes;
         opts.onProgress?.(done, total, key);
       };
+      const llmBinder = new WeightBinder(llmSrc, '', onTensor);
+      const visionBinder = hasVision ? new WeightBinder(visionSrc, 'vision_model.', onTensor) : undefined;
+      const projBinder = hasVision ? new WeightBinder(projSrc, '', onTensor) : undefined;
+      const visionUnused = select === undefined ? undefined : siglipUnused(select);
+      total =
+        llmBinder.plannedBytes((k) => !llamaUnused(k)) +
+        (visionBinder?.plannedBytes((k) => !visionUnused!(k)) ?? 0) +
+        (projBinder?.plannedBytes(() => true) ?? 0);
       const unknown: string[] = [];
       const finish = (b: WeightBinder, knownUnused?: (k: string) => boolean): void => {
         for (const k of b.finish(knownUnused).unknown) {
@@ -61,17 +72,14 @@ export class VilaWeights {
           opts.onUnknownTensor?.(k, b.source.dir);
         }
       };
-      const llmBinder = new WeightBinder(llmSrc, '', onTensor);
       const llm = loadLlama(llmBinder, config.llm);
       finish(llmBinder, llamaUnused);
       let vision: VisionPart | undefined;
-      if (visionSrc !== undefined && projSrc !== undefined && config.vision !== undefined && config.select !== undefined && config.projector !== undefined) {
-        const vb = new WeightBinder(visionSrc, 'vision_model.', onTensor);
-        const weights = loadSiglip(vb, config.vision, config.select);
-        finish(vb, siglipUnused(config.select));
-        const pb = new WeightBinder(projSrc, '', onTensor);
-        const projector = loadProjector(pb, config.projector, config.vision.hiddenSize, config.llm.hiddenSize);
-        finish(pb);
+      if (hasVision && visionBinder !== undefined && projBinder !== undefined) {
+        const weights = loadSiglip(visionBinder, visionCfg, select);
+        finish(visionBinder, visionUnused);
+        const projector = loadProjector(projBinder, projectorType, visionCfg.hiddenSize, config.llm.hiddenSize);
+        finish(projBinder);
         vision = { weights, projector };
       }
       return new VilaWeights(config, llm, vision, unknown);

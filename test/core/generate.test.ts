@@ -1,20 +1,20 @@
-// The decoding loop on a scripted "model": stops on EOS, on stop strings and on length, and
-// streams exactly the final text, never a stop string or half a character.
+// The decoding loop on a scripted "model" (logits one-hot on the next scripted id) with a real
+// SentencePiece tokenizer: stops on EOS, on stop strings and on length, and streams exactly the
+// final text, never a stop string or half a character.
 
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generate, type TokenDecoder } from '../../src/generate.js';
+import { generate } from '../../src/generate.js';
+import { loadTokenizer } from '../../src/text/load.js';
 
-// Token i decodes to PIECES[i]; 0 is EOS (special, skipped).
-const PIECES = ['</s>', ' Hello', ' wor', 'ld', '</', 's>', '!', ' ', '\uFFFD'];
-const decoder: TokenDecoder = {
-  decode: (ids, opts) => ids.filter((i) => !(opts?.skipSpecialTokens === true && i === 0)).map((i) => PIECES[i]!).join(''),
-};
+const tok = await loadTokenizer(join(import.meta.dirname, '../fixtures/tiny-vila/llm'));
+const EOS = tok.eosId!;
+const ids = (text: string): number[] => tok.encode(text, { addBos: false });
 
-/** A model that emits `script` in order: logits one-hot on the next scripted id. */
 function scripted(script: number[]): { first: Float32Array; step: (id: number) => Float32Array } {
   let at = 0;
   const oneHot = (): Float32Array => {
-    const l = new Float32Array(PIECES.length);
+    const l = new Float32Array(tok.vocabSize);
     l[script[Math.min(at, script.length - 1)]!] = 10;
     return l;
   };
@@ -23,45 +23,54 @@ function scripted(script: number[]): { first: Float32Array; step: (id: number) =
 
 const greedy = { temperature: 0, topK: 0, topP: 1, seed: 0 };
 
+function run(script: number[], maxNewTokens: number, stopStrings: string[] = []) {
+  const m = scripted(script);
+  const chunks: string[] = [];
+  const r = generate(m.first, m.step, tok, { maxNewTokens, sampling: greedy, eosIds: [EOS], stopStrings, onText: (d) => chunks.push(d) });
+  return { ...r, chunks };
+}
+
 describe('generate', () => {
   it('stops on EOS and keeps it in the ids, not in the text', () => {
-    const m = scripted([1, 2, 3, 0, 6]);
-    const r = generate(m.first, m.step, decoder, { maxNewTokens: 10, sampling: greedy, eosIds: [0] });
-    expect(r.outputIds).toEqual([1, 2, 3, 0]);
+    const hello = ids('Hello world');
+    const r = run([...hello, EOS, ...ids('more')], 50);
+    expect(r.outputIds).toEqual([...hello, EOS]);
     expect(r.text).toBe('Hello world');
     expect(r.stopReason).toBe('eos');
+    expect(r.chunks.join('')).toBe('Hello world');
   });
 
   it('stops on a stop string split across tokens and streams none of it', () => {
-    const m = scripted([1, 4, 5, 6]);
-    const chunks: string[] = [];
-    const r = generate(m.first, m.step, decoder, { maxNewTokens: 10, sampling: greedy, eosIds: [], stopStrings: ['</s>'], onText: (d) => chunks.push(d) });
+    const script = ids('Hello STOP more');
+    const r = run(script, 50, ['STOP']);
     expect(r.stopReason).toBe('stop_string');
     expect(r.text).toBe('Hello');
-    expect(chunks.join('')).toBe('Hello');
+    expect(r.chunks.join('')).toBe('Hello');
+    expect(r.outputIds.length).toBeLessThan(script.length);
+  });
+
+  it('never streams half a character of an emoji spread over byte pieces', () => {
+    const script = ids('Hi 🙂 there');
+    expect(script.filter((i) => /^<0x..>$/.test(tok.idToPiece(i))).length).toBe(4);
+    const r = run(script, script.length);
+    expect(r.text).toBe('Hi 🙂 there');
+    expect(r.chunks.join('')).toBe(r.text);
+    for (const c of r.chunks) expect(c).not.toContain('\uFFFD');
   });
 
   it('stops after maxNewTokens and streams the final text exactly', () => {
-    const m = scripted([1, 7, 2, 3, 6, 6, 6]);
-    const chunks: string[] = [];
-    const r = generate(m.first, m.step, decoder, { maxNewTokens: 5, sampling: greedy, eosIds: [0], onText: (d) => chunks.push(d) });
-    expect(r.outputIds).toEqual([1, 7, 2, 3, 6]);
+    const script = ids('one two three four five six');
+    const r = run(script, 3);
+    expect(r.outputIds).toEqual(script.slice(0, 3));
     expect(r.stopReason).toBe('length');
-    expect(chunks.join('')).toBe(r.text);
-    expect(r.text).toBe('Hello  world!');
-  });
-
-  it('holds back an incomplete character until it completes', () => {
-    const m = scripted([1, 8, 6]);
-    const seen: string[] = [];
-    generate(m.first, m.step, decoder, { maxNewTokens: 2, sampling: greedy, eosIds: [], onText: (d) => seen.push(d) });
-    expect(seen[0]).toBe('Hello');
+    expect(r.chunks.join('')).toBe(r.text);
+    expect(r.text).toBe(tok.decode(script.slice(0, 3), { skipSpecialTokens: true }).trim());
   });
 
   it('ends when the context is full', () => {
-    const m = scripted([1, 2, 3]);
+    const m = scripted(ids('a b c d e'));
     let calls = 0;
-    const r = generate(m.first, () => (++calls > 1 ? undefined : m.step(0)), decoder, { maxNewTokens: 10, sampling: greedy, eosIds: [] });
+    const r = generate(m.first, () => (++calls > 1 ? undefined : m.step(0)), tok, { maxNewTokens: 10, sampling: greedy, eosIds: [EOS] });
     expect(r.outputIds.length).toBe(2);
     expect(r.stopReason).toBe('length');
   });
