@@ -3,16 +3,22 @@
 
 import type { Command } from 'commander';
 import { addPromptOptions, loadModelWithProgress, promptOf, showPrefillProgress, type PromptOptions } from './common.js';
+import { recordTrace, writeNpz } from '../trace.js';
 import { f32ArrayJson } from './floats.js';
 
 export function logitsCommand(program: Command): void {
-  addPromptOptions(program.command('logits').description('print the input ids and the last-position logits as JSON')).action(
-    async (positional: string | undefined, opts: PromptOptions) => {
+  addPromptOptions(program.command('logits').description('print the input ids and the last-position logits as JSON'))
+    .option('--trace <file.npz>', "also record every op's output under its name into a .npz (numpy) file")
+    .action(async (positional: string | undefined, opts: PromptOptions & { trace?: string }) => {
       const prompt = promptOf(opts, positional);
       const model = await loadModelWithProgress(opts);
       const stopProgress = showPrefillProgress(model, opts.image.length);
-      const { inputIds, logits } = await model.logits({ prompt, images: opts.image, raw: opts.raw === true }).finally(stopProgress);
+      const recorder = opts.trace === undefined ? undefined : recordTrace();
+      const { inputIds, logits } = await model.logits({ prompt, images: opts.image, raw: opts.raw === true }).finally(() => {
+        recorder?.stop();
+        stopProgress();
+      });
+      if (recorder !== undefined && opts.trace !== undefined) writeNpz(opts.trace, recorder.trace);
       process.stdout.write(`{"input_ids":${JSON.stringify(inputIds)},"logits":${f32ArrayJson(logits)}}\n`);
-    },
-  );
+    });
 }

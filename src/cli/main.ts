@@ -7,6 +7,7 @@ import { InputError, VilaError } from '../errors.js';
 import { generateCommand } from './generate.js';
 import { inspectCommand } from './inspect.js';
 import { logitsCommand } from './logits.js';
+import { traceDiffCommand } from './trace_diff.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   generateCommand(program);
   logitsCommand(program);
   inspectCommand(program);
+  traceDiffCommand(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }
