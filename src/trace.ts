@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { unzipSync, zipSync } from 'fflate';
 import { setOpHook, type OpArgs } from './backend.js';
 import { FormatError } from './errors.js';
+import { difference } from './compare.js';
 import type { F32Tensor } from './tensor.js';
 
 export type Trace = Map<string, F32Tensor>;
@@ -112,20 +113,8 @@ export function compareTraces(a: Trace, b: Trace, tolerance: number): { diffs: T
   for (const [name, ta] of a) {
     const tb = b.get(name);
     if (tb === undefined) continue;
-    let d: TraceDifference;
-    if (ta.shape.join() !== tb.shape.join()) d = { name, relL2: Infinity, maxAbs: Infinity };
-    else {
-      let num = 0;
-      let den = 0;
-      let maxAbs = 0;
-      for (let i = 0; i < ta.data.length; i++) {
-        const e = ta.data[i]! - tb.data[i]!;
-        num += e * e;
-        den += ta.data[i]! ** 2;
-        maxAbs = Math.max(maxAbs, Math.abs(e));
-      }
-      d = { name, relL2: den === 0 ? (num === 0 ? 0 : Infinity) : Math.sqrt(num / den), maxAbs };
-    }
+    const d: TraceDifference =
+      ta.shape.join() === tb.shape.join() ? { name, ...difference(ta.data, tb.data) } : { name, relL2: Infinity, maxAbs: Infinity };
     diffs.push(d);
     if (firstAbove === undefined && !(d.relL2 <= tolerance)) firstAbove = d;
   }

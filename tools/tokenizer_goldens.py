@@ -4,7 +4,7 @@
     /usr/bin/python3 tools/tokenizer_goldens.py --vila-repo /path/to/VILA
 
 needs the `sentencepiece` Python package (Debian's python3-sentencepiece 0.1.97 here) and a
-checkout of https://github.com/NVlabs/VILA at commit 48aadd5 (the VILA 1.5 code: its
+checkout of NVlabs/VILA (GitHub) at commit 48aadd5 (the VILA 1.5 code: its
 llava/conversation.py is executed as is, and tokenizer_image_token is taken from
 llava/mm_utils.py). transformers is NOT needed: the parts of transformers 4.36's slow
 LlamaTokenizer that sit around SentencePiece (added-token splitting with its Trie, the

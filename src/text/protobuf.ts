@@ -3,7 +3,7 @@
 // Groups (wire types 3/4) are deprecated and never used by sentencepiece_model.proto, so they are
 // rejected. Every malformed input throws a FormatError naming the file and the byte offset, so a
 // truncated tokenizer.model is reported instead of silently yielding a partial vocabulary.
-// Wire format reference: https://protobuf.dev/programming-guides/encoding/
+// Wire format reference: the protobuf "Encoding" programming guide.
 
 import { FormatError } from '../errors.js';
 

@@ -39,7 +39,7 @@ describe.skipIf(!available)('never-seen checkpoints through the CLI vs PyTorch',
         const base = ['--model', info.model_dir, '--json', ...imagePaths(info.expected, c).flatMap((p) => ['--image', p]), ...(c.raw ? ['--raw'] : [])];
         const got = JSON.parse(vila(['logits', ...base, '--prompt', c.prompt])) as { input_ids: number[]; logits: number[] };
         expect(got.input_ids, `${info.variant} ${c.name}: input ids`).toEqual(c.input_ids);
-        expect(relL2(got.logits, c.logits), `${info.variant} ${c.name}: logits`).toBeLessThan(1e-3);
+        expect(relL2(c.logits, got.logits), `${info.variant} ${c.name}: logits`).toBeLessThan(1e-3);
         const gen = JSON.parse(vila(['generate', ...base, '--temperature', '0', '--max-new-tokens', String(c.greedy_ids.length), c.prompt])) as {
           output_ids: number[];
         };

@@ -28,16 +28,7 @@ export function imagePaths(expectedFile: string, c: GoldenCase): string[] {
   return c.images.map((p) => (isAbsolute(p) ? p : join(dirname(expectedFile), p)));
 }
 
-/** ‖got − want‖ / ‖want‖ */
-export function relL2(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < want.length; i++) {
-    num += (got[i]! - want[i]!) ** 2;
-    den += want[i]! ** 2;
-  }
-  return Math.sqrt(num / den);
-}
+export { relL2 } from '../../src/compare.js';
 
 /** The part of a greedy sequence up to and including the first EOS (generation stops there). */
 export function untilEos(ids: readonly number[], eos: number): number[] {

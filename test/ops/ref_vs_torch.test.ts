@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { OpArgs, OpName } from '../../src/backend.js';
 import { run } from '../../src/backend.js';
 import { createRefBackend } from '../../src/ref/index.js';
+import { relL2 } from '../../src/compare.js';
 import { zeros, type F32Tensor, type Tensor } from '../../src/tensor.js';
 
 type Input = [number[], number[], string?];
@@ -44,17 +45,6 @@ function outShape(c: Case): number[] {
   }
 }
 
-/** Relative L2 error ‖got − want‖ / ‖want‖. */
-function relL2(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < want.length; i++) {
-    num += (got[i]! - want[i]!) ** 2;
-    den += want[i]! ** 2;
-  }
-  return Math.sqrt(num / den);
-}
-
 describe('reference ops vs PyTorch', () => {
   const be = createRefBackend();
   for (const c of golden.cases) {
@@ -71,7 +61,7 @@ describe('reference ops vs PyTorch', () => {
       run(be, c.op, c.name, args as unknown as OpArgs[typeof c.op]);
       expect(out.data.length).toBe(c.expected.length);
       // float32 PyTorch against float64 sums: agreement to a few float32 ulps.
-      expect(relL2(out.data, c.expected)).toBeLessThan(1e-6);
+      expect(relL2(c.expected, out.data)).toBeLessThan(1e-6);
       if (c.op === 'downsample_2x2') expect(Array.from(out.data)).toEqual(c.expected); // pure data movement: exact
     });
   }
