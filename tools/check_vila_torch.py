@@ -7,6 +7,8 @@
 2. safetensors writer -> reader round trip, header layout (metadata first, sorted names, 8-byte padding).
 3. Tokeniser: dummy-prefix SentencePiece == HF-literal procedure (asserted inside vila_torch) == spm_encode CLI.
 4. Incremental (KV-cache) greedy logits == full causal recompute; float32 logits vs a float64 evaluation.
+4b. Projector: upstream's MultimodalProjector module structure rebuilt from torch.nn (base_projector.py, vila1.5
+   6b941da), mm_projector/model.safetensors loaded into it with load_state_dict(strict=True), == VilaTorch.project.
 5. Upstream fixture (tinychat-awq, default /work/shared/fixtures/tinychat-awq): vision tower + projector on
    images/rings.png against expected.json debug_rings_png (computed by upstream-faithful code).
 Exit status 1 if any check fails.
@@ -14,6 +16,7 @@ Exit status 1 if any check fails.
 import argparse
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -21,6 +24,7 @@ import tempfile
 
 import numpy as np
 import torch
+import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_tiny_vila  # noqa: E402
@@ -133,12 +137,61 @@ def check_model(fixture: str) -> None:
 
 def check_cross(fixture: str) -> None:
     """Attention written two other ways: SigLIP layer 0 via torch.nn.MultiheadAttention; Llama layer 0's
-    RoPE scores via Meta's complex-pair formulation on de-permuted (Meta-layout) q/k weights."""
+    RoPE scores via Meta's complex-pair formulation on de-permuted (Meta-layout) q/k weights; the projector
+    through upstream's nn.Module structure."""
     torch.set_grad_enabled(False)
     m = VilaTorch(fixture)
     if m.tower == "siglip":
         check_siglip_mha(m, fixture)
     check_rope(m, fixture)
+    check_projector_module(m, fixture)
+
+
+class _DownSampleBlock(nn.Module):  # no parameters; forward = VilaTorch.downsample on a batch of one
+    def forward(self, x):
+        return VilaTorch.downsample(x[0])[None]
+
+
+class _UpstreamProjector(nn.Module):
+    """MultimodalProjector.__init__ of base_projector.py (vila1.5 6b941da), C = mm_hidden_size, D = hidden_size."""
+
+    def __init__(self, kind: str, C: int, D: int):
+        super().__init__()
+        if kind == "identity":
+            self.layers = nn.Identity()
+        elif kind == "linear":
+            self.layers = nn.Linear(C, D)
+        elif kind == "mlp_downsample":
+            self.layers = nn.Sequential(_DownSampleBlock(), nn.LayerNorm(C * 4), nn.Linear(C * 4, D), nn.GELU(),
+                                        nn.Linear(D, D))
+        else:
+            mm = re.match(r"^mlp(\d+)x_gelu$", kind)
+            assert mm, kind
+            mods = [nn.Linear(C, D)]
+            for _ in range(1, int(mm.group(1))):
+                mods += [nn.GELU(), nn.Linear(D, D)]
+            self.layers = nn.Sequential(*mods)
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+def check_projector_module(m: VilaTorch, fixture: str) -> None:
+    C, D = m.vcfg["hidden_size"], m.lcfg["hidden_size"]
+    mod = _UpstreamProjector(m.projector, C, D)
+    try:
+        mod.load_state_dict(m.pw, strict=True)
+    except RuntimeError as e:
+        report(f"{os.path.basename(fixture)}: {m.projector} projector == upstream nn.Module (strict state dict)", False,
+               str(e).splitlines()[0])
+        return
+    L = 25 if m.projector == "mlp_downsample" else 23
+    x = torch.randn(L, C, generator=torch.Generator().manual_seed(6))
+    ref = mod(x[None])[0]
+    got = m.project(x)
+    d = float((got - ref).abs().max()) if got.shape == ref.shape else float("inf")
+    report(f"{os.path.basename(fixture)}: {m.projector} projector == upstream nn.Module (strict state dict)",
+           d < 1e-5, f"keys {sorted(m.pw)}, out {list(got.shape)}, max abs diff {d:.3g}")
 
 
 def check_siglip_mha(m: VilaTorch, fixture: str) -> None:

@@ -5,7 +5,8 @@
   /usr/bin/python3 tools/fresh_golden.py --probe            exit 0 iff torch, numpy, PIL, sentencepiece, spm_train
 
 variant = ("default", "pad", "mixed")[SEED % 3]; dimensions and options come from the seed
-(tools/make_tiny_vila.py). The standard cases of test/fixtures/tiny-vila/cases.json are written to
+(tools/make_tiny_vila.py). "mixed" also draws mm_projector_type from make_tiny_vila.PROJECTORS (mlp_downsample,
+linear, mlp2x_gelu, mlp3x_gelu); default and pad keep mlp_downsample. dims["projector"] says which. The standard cases of test/fixtures/tiny-vila/cases.json are written to
 OUTDIR/cases.json with absolute image paths, and the goldens to OUTDIR/expected.json.
 Random weights can make two logits nearly tie; a greedy comparison across implementations is only
 meaningful with a clear margin, so if any greedy step margin is below 0.02 or a greedy sequence

@@ -43,6 +43,18 @@ def model_summary(m: VilaTorch) -> dict:
     L = g * g + (1 if m.tower == "intern" else 0) - (1 if m.select_feature == "patch" else 0)
     gf = int(L ** 0.5)  # DownSampleBlock's h = w = int(sqrt(L))
     gp = gf + (gf % 2)
+    C, D = vc["hidden_size"], lc["hidden_size"]
+    if m.projector == "mlp_downsample":
+        projector = (f"mlp_downsample: {gf}x{gf} grid{' + zero row (bottom) and column (right)' if gf % 2 else ''} "
+                     f"-> {(gp // 2) ** 2} tokens x {4 * C} (column-major) -> LayerNorm(1e-5) "
+                     f"-> Linear -> GELU(erf) -> Linear {D}")
+        n_tok = (gp // 2) ** 2
+    else:
+        n_lin = len(m.projector_keys()) // 2
+        projector = (f"{m.projector}: {L} tokens x {C} -> "
+                     + (" -> GELU(erf) -> ".join([f"Linear {C}->{D}"] + [f"Linear {D}->{D}"] * (n_lin - 1))
+                        if n_lin else "identity"))
+        n_tok = L
     vkeys = ["image_size", "patch_size", "hidden_size", "intermediate_size", "num_hidden_layers",
              "num_attention_heads", "layer_norm_eps", "hidden_act"]
     if m.tower == "intern":
@@ -60,15 +72,18 @@ def model_summary(m: VilaTorch) -> dict:
         "mm_vision_select_layer": m.select_layer,
         "mm_vision_select_feature": m.select_feature,
         "image_aspect_ratio": m.aspect,
-        "projector": f"mlp_downsample: {gf}x{gf} grid{' + zero row (bottom) and column (right)' if gf % 2 else ''} "
-                     f"-> {(gp // 2) ** 2} tokens x {4 * vc['hidden_size']} (column-major) -> LayerNorm(1e-5) "
-                     f"-> Linear -> GELU(erf) -> Linear {lc['hidden_size']}",
-        "image_tokens_per_image": (gp // 2) ** 2,
+        "projector": projector,
+        "image_tokens_per_image": n_tok,
     }
 
 
 def conventions(m: VilaTorch) -> dict:
     c = dict(CONVENTIONS)
+    if m.projector != "mlp_downsample":
+        c["projector"] = (f"{m.projector} (base_projector.py MultimodalProjector): no DownSampleBlock, one output "
+                          "token per vision feature; linear = nn.Linear (layers.weight/bias); mlpNx_gelu = "
+                          "Linear(C->D) then (GELU(erf), Linear(D->D)) x (N-1) (layers.0, layers.2, ...); "
+                          "identity = no weights")
     if m.tower == "intern":
         c["images"] = ("PIL Image.open(p).convert('RGB').resize((448, 448)) (BICUBIC; upstream "
                        "InternVisionPreprocessor hard-codes 448), then torchvision ToTensor (float32 u8 / 255) and "

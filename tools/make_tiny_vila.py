@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Deterministic generator of tiny random-weight VILA 1.5 checkpoints in the published folder layout.
 
-  /usr/bin/python3 tools/make_tiny_vila.py --out DIR --seed N [--variant default|pad|mixed]
+  /usr/bin/python3 tools/make_tiny_vila.py --out DIR --seed N [--variant default|pad|mixed|intern]
+                                           [--projector mlp_downsample|linear|mlp2x_gelu|mlp3x_gelu]
 
 Layout written (mirrors a VILA1.5-3b repo and /work/shared/fixtures/tinychat-awq):
   config.json            LlavaLlamaModel / llava_llama with embedded llm_cfg, vision_tower_cfg, mm_projector_cfg
@@ -12,16 +13,29 @@ Layout written (mirrors a VILA1.5-3b repo and /work/shared/fixtures/tinychat-awq
                          model.safetensors.index.json
   vision_tower/          config.json (SiglipVisionModel), preprocessor_config.json, model.safetensors
                          (prefix vision_model., incl. unused post_layernorm.* and the MAP pooling head.*)
-  mm_projector/          config.json (mlp_downsample), model.safetensors (layers.1 LayerNorm, layers.2, layers.4)
+  mm_projector/          config.json (mm_projector_type), model.safetensors with upstream's nn.Module keys:
+                         mlp_downsample layers.1 (LayerNorm), layers.2, layers.4; linear layers.weight/bias;
+                         mlpNx_gelu layers.0, layers.2, ..., layers.2(N-1)
 
 All weights are bf16. Dimensions are drawn from the seed; the variant fixes the structural options:
   default  odd vision grid (padded 2x2 merge), GQA, mm_vision_select_layer -2, cls_patch, resize, rope 1e4
   pad      even vision grid, image_aspect_ratio pad, select_layer -1, MHA, cls_patch, rope_theta != 1e4
-  mixed    every option drawn from the seed (grid parity, select layer, aspect, GQA/MHA, rope theta, eps)
+  mixed    every option drawn from the seed (grid parity, select layer, aspect, GQA/MHA, rope theta, eps,
+           projector type: one of PROJECTORS, drawn last so the other dimensions are those drawn before)
   intern   VILA1.5-40b's tower type: InternViT (InternVisionModel, CLS token, RMSNorm, qk_normalization,
            layer scale), image 448 / patch 14 (upstream InternVisionPreprocessor hard-codes 448 and ImageNet
            mean/std; no preprocessor_config.json is read), select_layer -1, select_feature "patch" (drops CLS:
            32x32 -> 256 image tokens), resize. The LLM side stays Llama-2/vicuna style (not Yi/hermes-2).
+
+--projector overrides the projector type (default: mlp_downsample, or drawn from the seed for mixed); it is
+the only draw it affects. Projector types (VILA vila1.5 6b941da llava/model/multimodal_projector/base_projector.py,
+MultimodalProjector.__init__, with C = mm_hidden_size, D = hidden_size):
+  mlp_downsample  self.layers = nn.Sequential(DownSampleBlock(), nn.LayerNorm(4C), nn.Linear(4C, D), nn.GELU(),
+                  nn.Linear(D, D))                           -> ceil(g/2)^2 image tokens
+  linear          self.layers = nn.Linear(C, D)              -> keys layers.weight, layers.bias; g*g image tokens
+  mlpNx_gelu      re.match(r"^mlp(\d+)x_gelu$"): self.layers = nn.Sequential(nn.Linear(C, D), then
+                  (nn.GELU(), nn.Linear(D, D)) x (N-1))     -> keys layers.0, layers.2, ..., layers.{2(N-1)}
+  identity        IdentityMap (C == D, no weights): not generated (the drawn C and D differ)
 
 mm_vision_select_feature "patch" drops token 0 (upstream vision_encoder.py feature_select). SigLIP has no
 CLS token, so with mlp_downsample it leaves g*g-1 tokens and upstream DownSampleBlock cannot form a square
@@ -30,6 +44,7 @@ grid (the LayerNorm(4C) then fails): no SigLIP variant uses "patch".
 import argparse
 import json
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -42,6 +57,7 @@ import torch
 LICENSE_DIR = "/usr/share/common-licenses"
 VARIANTS = ("default", "pad", "mixed", "intern")
 FRESH_VARIANTS = ("default", "pad", "mixed")  # the SigLIP variants every VILA1.5 size but 40b uses
+PROJECTORS = ("mlp_downsample", "linear", "mlp2x_gelu", "mlp3x_gelu")  # mm_projector_type values generated
 
 
 # ----------------------------------------------------------------------------- safetensors writer
@@ -77,7 +93,7 @@ def write_json(path: str, obj, sort_keys: bool = True) -> None:
 
 # ----------------------------------------------------------------------------- dimensions
 
-def draw_dims(seed: int, variant: str) -> dict:
+def draw_dims(seed: int, variant: str, projector: str = None) -> dict:
     rs = np.random.RandomState((seed * 7919 + VARIANTS.index(variant)) % 2**32)
     pick = lambda xs: xs[rs.randint(len(xs))]  # noqa: E731
 
@@ -131,6 +147,9 @@ def draw_dims(seed: int, variant: str) -> dict:
     layers = pick([2, 3])
     vocab = int(rs.randint(800, 1501))
     max_pos = pick([2048, 4096])
+    if projector is None:  # drawn after everything else: the dimensions above do not depend on it
+        projector = pick(list(PROJECTORS)) if variant == "mixed" else "mlp_downsample"
+    assert projector in PROJECTORS, projector
     return dict(
         variant=variant, seed=seed,
         image_size=image_size, patch_size=patch, grid=grid,
@@ -138,7 +157,7 @@ def draw_dims(seed: int, variant: str) -> dict:
         select_layer=select_layer, select_feature="patch" if variant == "intern" else "cls_patch",
         aspect=aspect, tower="intern" if variant == "intern" else "siglip",
         hidden=hidden, heads=heads, kv_heads=kv, inter=inter, layers=layers, vocab=vocab,
-        rope_theta=rope_theta, rms_eps=rms_eps, max_pos=max_pos,
+        rope_theta=rope_theta, rms_eps=rms_eps, max_pos=max_pos, projector=projector,
     )
 
 
@@ -261,8 +280,29 @@ def intern_weights(d: dict, ini: Init) -> dict:
     return w
 
 
+def mlp_gelu_depth(projector: str) -> int:
+    """N of mlpNx_gelu (upstream re.match(r"^mlp(\d+)x_gelu$")), 0 for any other type."""
+    m = re.match(r"^mlp(\d+)x_gelu$", projector)
+    return int(m.group(1)) if m else 0
+
+
 def projector_weights(d: dict, ini: Init) -> dict:
-    C4, D = 4 * d["v_hidden"], d["hidden"]
+    """mm_projector/model.safetensors: MultimodalProjector.state_dict() keys (everything under self.layers)."""
+    C, D, kind = d["v_hidden"], d["hidden"], d["projector"]
+    if kind == "linear":  # self.layers = nn.Linear(C, D)
+        return {
+            "layers.weight": ini.linear("proj_linear", D, C),
+            "layers.bias": ini.bias("proj_linearb", D, 0.02),
+        }
+    n = mlp_gelu_depth(kind)
+    if n:  # nn.Sequential(Linear(C, D), [GELU, Linear(D, D)] x (N-1)): the Linears sit at even indices
+        w = {"layers.0.weight": ini.linear("proj_mlp0", D, C), "layers.0.bias": ini.bias("proj_mlp0b", D, 0.02)}
+        for i in range(1, n):
+            w[f"layers.{2 * i}.weight"] = ini.linear(f"proj_mlp{i}", D, D, gain=1.5)
+            w[f"layers.{2 * i}.bias"] = ini.bias(f"proj_mlp{i}b", D, 0.02)
+        return w
+    assert kind == "mlp_downsample", kind
+    C4 = 4 * C
     return {
         "layers.1.weight": ini.norm_w("proj_ln_w", C4),
         "layers.1.bias": ini.bias("proj_ln_b", C4),
@@ -353,14 +393,15 @@ def vision_config(d: dict) -> dict:
     }
 
 
-PROJECTOR_CONFIG = {
-    "_name_or_path": "./mm_projector",
-    "architectures": ["MultimodalProjector"],
-    "mm_projector_type": "mlp_downsample",
-    "model_type": "v2l_projector",
-    "torch_dtype": "bfloat16",
-    "transformers_version": "4.36.2",
-}
+def projector_config(d: dict) -> dict:
+    return {
+        "_name_or_path": "./mm_projector",
+        "architectures": ["MultimodalProjector"],
+        "mm_projector_type": d["projector"],
+        "model_type": "v2l_projector",
+        "torch_dtype": "bfloat16",
+        "transformers_version": "4.36.2",
+    }
 
 
 def top_config(d: dict) -> dict:
@@ -373,7 +414,7 @@ def top_config(d: dict) -> dict:
         "interpolate_mode": "linear",
         "llm_cfg": llm_config(d),
         "mm_hidden_size": d["v_hidden"],
-        "mm_projector_cfg": PROJECTOR_CONFIG,
+        "mm_projector_cfg": projector_config(d),
         "mm_projector_lr": None,
         "mm_use_im_patch_token": False,
         "mm_use_im_start_end": False,
@@ -478,10 +519,24 @@ def train_tokenizer(out_path: str, vocab: int) -> None:
 
 # ----------------------------------------------------------------------------- main
 
+def projector_line(d: dict, g: int, n_feat: int) -> str:
+    C, D, kind = d["v_hidden"], d["hidden"], d["projector"]
+    if kind == "mlp_downsample":
+        gp = g + (g % 2)
+        return (f"`mlp_downsample`: {g}x{g}{' + zero row/column' if g % 2 else ''} -> {gp // 2}x{gp // 2} = "
+                f"{(gp // 2) ** 2} tokens x {4 * C} (column-major) -> LayerNorm(eps 1e-5) -> Linear {4 * C}->{D} "
+                f"-> GELU(erf) -> Linear {D}->{D}")
+    if kind == "linear":
+        return f"`linear`: {n_feat} tokens x {C} -> Linear {C}->{D} (`layers.weight`, `layers.bias`)"
+    n = mlp_gelu_depth(kind)
+    tail = "".join(f" -> GELU(erf) -> Linear {D}->{D} (`layers.{2 * i}`)" for i in range(1, n))
+    return f"`{kind}`: {n_feat} tokens x {C} -> Linear {C}->{D} (`layers.0`){tail}"
+
+
 def readme(d: dict) -> str:
     g = d["grid"]
-    gp = g + (g % 2)
     C = d["v_hidden"]
+    flag = f" --projector {d['projector']}" if d["projector"] != "mlp_downsample" and d["variant"] != "mixed" else ""
     if d["tower"] == "intern":
         n_feat = g * g
         tower = (f"| InternViT | image {d['image_size']} (`{d['aspect']}`, ImageNet mean/std, hard-coded upstream), patch "
@@ -497,13 +552,13 @@ def readme(d: dict) -> str:
                  f"features = hidden_states[{d['select_layer']}], `{d['select_feature']}` -> {n_feat} tokens |")
     return f"""# Tiny random-weight VILA 1.5 checkpoint (variant `{d['variant']}`, seed {d['seed']})
 
-Generated by `tools/make_tiny_vila.py --seed {d['seed']} --variant {d['variant']}`; the weights are random
+Generated by `tools/make_tiny_vila.py --seed {d['seed']} --variant {d['variant']}{flag}`; the weights are random
 bf16, so generated text is meaningless. Layout and config files mirror a published VILA1.5 repo.
 
 | Part | Configuration |
 |---|---|
 {tower}
-| Projector | `mlp_downsample`: {g}x{g}{' + zero row/column' if g % 2 else ''} -> {gp // 2}x{gp // 2} = {(gp // 2) ** 2} tokens x {4 * C} (column-major) -> LayerNorm(eps 1e-5) -> Linear {4 * C}->{d['hidden']} -> GELU(erf) -> Linear {d['hidden']}->{d['hidden']} |
+| Projector | {projector_line(d, g, n_feat)} |
 | Llama | hidden {d['hidden']}, {d['layers']} layers, {d['heads']} heads, {d['kv_heads']} KV heads, head_dim {d['hidden'] // d['heads']}, intermediate {d['inter']}, vocab {d['vocab']}, rope_theta {d['rope_theta']}, rms_norm_eps {d['rms_eps']}, untied lm_head, max positions {d['max_pos']} |
 
 `expected.json` (when present) holds goldens from `tools/make_goldens.py` (independent PyTorch implementation
@@ -511,8 +566,8 @@ bf16, so generated text is meaningless. Layout and config files mirror a publish
 """
 
 
-def generate(out: str, seed: int, variant: str) -> dict:
-    d = draw_dims(seed, variant)
+def generate(out: str, seed: int, variant: str, projector: str = None) -> dict:
+    d = draw_dims(seed, variant, projector)
     ini = Init(seed)
     for sub in ("llm", "vision_tower", "mm_projector"):
         os.makedirs(os.path.join(out, sub), exist_ok=True)
@@ -557,7 +612,7 @@ def generate(out: str, seed: int, variant: str) -> dict:
         write_safetensors(os.path.join(vt, "model.safetensors"), vision_weights(d, ini))
 
     mp = os.path.join(out, "mm_projector")
-    write_json(os.path.join(mp, "config.json"), PROJECTOR_CONFIG)
+    write_json(os.path.join(mp, "config.json"), projector_config(d))
     write_safetensors(os.path.join(mp, "model.safetensors"), projector_weights(d, ini))
     return d
 
@@ -567,8 +622,10 @@ def main() -> None:
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, required=True)
     ap.add_argument("--variant", default="default", choices=VARIANTS)
+    ap.add_argument("--projector", default=None, choices=PROJECTORS,
+                    help="mm_projector_type (default: mlp_downsample; drawn from the seed for --variant mixed)")
     args = ap.parse_args()
-    d = generate(args.out, args.seed, args.variant)
+    d = generate(args.out, args.seed, args.variant, args.projector)
     print(json.dumps(d))
 
 

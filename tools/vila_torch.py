@@ -1,11 +1,14 @@
 #!/usr/bin/python3
-"""Independent PyTorch reference for VILA 1.5 (SigLIP or InternViT + mlp_downsample + Llama), float32 activations.
+"""Independent PyTorch reference for VILA 1.5 (SigLIP or InternViT + projector + Llama), float32 activations.
+
+Projector (mm_projector/config.json mm_projector_type): mlp_downsample (every released VILA1.5), linear,
+mlpNx_gelu or identity.
 
 Written from the upstream sources, not from the TypeScript runtime:
   - NVlabs/VILA vila1.5 (6b941da): llava/mm_utils.py (process_image, expand2square, tokenizer_image_token),
     llava/model/multimodal_encoder/vision_encoder.py (feature_select), siglip/modeling_siglip.py,
     intern_encoder.py + intern/modeling_intern_vit.py (VILA1.5-40b's tower),
-    llava/model/multimodal_projector/base_projector.py (DownSampleBlock.flat_square),
+    llava/model/multimodal_projector/base_projector.py (DownSampleBlock.flat_square, MultimodalProjector),
     llava/train/transformers_replace/models/llama/{modeling,tokenization}_llama.py (HF 4.36),
     llava/conversation.py (vicuna_v1), llava/eval/run_vila.py ("<image>\\n" x N when the query has none).
 Weights are the stored bf16 (or f16/f32) values upcast to float32; every op runs in float32 with torch's
@@ -17,6 +20,7 @@ Use with Debian's interpreter: /usr/bin/python3 (torch 1.13, sentencepiece 0.1.9
 import json
 import math
 import os
+import re
 import struct
 
 import numpy as np
@@ -219,9 +223,12 @@ class VilaTorch:
             self.pcfg = load_json(os.path.join(root, "vision_tower", "preprocessor_config.json"))
         else:
             raise ValueError(f"vision tower {arch}")
-        assert self.mcfg["mm_projector_type"] == "mlp_downsample"
         self.vw = read_safetensors(os.path.join(root, "vision_tower", "model.safetensors"))
-        self.pw = read_safetensors(os.path.join(root, "mm_projector", "model.safetensors"))
+        self.projector = self.mcfg["mm_projector_type"]
+        pw_path = os.path.join(root, "mm_projector", "model.safetensors")
+        self.pw = read_safetensors(pw_path) if os.path.exists(pw_path) else {}
+        want = self.projector_keys()
+        assert set(self.pw) == want, f"mm_projector keys {sorted(self.pw)} != {self.projector} keys {sorted(want)}"
         self.lw = None
         idx = os.path.join(root, "llm", "model.safetensors.index.json")
         if os.path.exists(idx):
@@ -400,8 +407,41 @@ class VilaTorch:
         x = cls.flat_square(x)
         return x.reshape(x.shape[0], -1, x.shape[-1])[0]
 
+    def projector_keys(self) -> set:
+        """MultimodalProjector(...).state_dict() keys for self.projector (base_projector.py, vila1.5 6b941da):
+        identity: IdentityMap, no parameters; linear: self.layers = nn.Linear(C, D) -> layers.weight/bias;
+        mlp_downsample: Sequential(DownSampleBlock, LayerNorm, Linear, GELU, Linear) -> layers.1, .2, .4;
+        mlpNx_gelu: Sequential(Linear, (GELU, Linear) x (N-1)) -> layers.0, .2, ..., .2(N-1)."""
+        t = self.projector
+        if t == "identity":
+            return set()
+        if t == "linear":
+            idx = [None]
+        elif t == "mlp_downsample":  # tested before the mlpNx_gelu pattern upstream (it does not match it anyway)
+            idx = [1, 2, 4]
+        else:
+            m = re.match(r"^mlp(\d+)x_gelu$", t)
+            if not m:
+                raise ValueError(f"Unknown projector type: {t}")
+            idx = [2 * i for i in range(int(m.group(1)))]
+        return {f"layers.{i}.{p}" if i is not None else f"layers.{p}" for i in idx for p in ("weight", "bias")}
+
     def project(self, feats: torch.Tensor) -> torch.Tensor:
-        w = self.pw
+        """MultimodalProjector.forward on one image's features (L, C) -> (image tokens, D)."""
+        w, t = self.pw, self.projector
+        if t == "identity":
+            assert feats.shape[-1] == self.lcfg["hidden_size"], "identity projector needs mm_hidden_size == hidden_size"
+            return feats
+        if t == "linear":
+            return F.linear(feats, w["layers.weight"], w["layers.bias"])
+        m = re.match(r"^mlp(\d+)x_gelu$", t)
+        if m:
+            x = F.linear(feats, w["layers.0.weight"], w["layers.0.bias"])
+            for i in range(1, int(m.group(1))):
+                x = F.gelu(x)  # nn.GELU(): erf
+                x = F.linear(x, w[f"layers.{2 * i}.weight"], w[f"layers.{2 * i}.bias"])
+            return x
+        assert t == "mlp_downsample", t
         x = self.downsample(feats)
         x = F.layer_norm(x, (x.shape[-1],), w["layers.1.weight"], w["layers.1.bias"], 1e-5)
         x = F.linear(x, w["layers.2.weight"], w["layers.2.bias"])

@@ -9,19 +9,20 @@ import { imagePaths, readGolden, relL2 } from './goldens.js';
 
 const fixtures = join(import.meta.dirname, '../fixtures');
 
-for (const name of ['tiny-vila', 'tiny-vila-pad']) {
+for (const name of ['tiny-vila', 'tiny-vila-pad', 'tiny-vila-mlp2x', 'tiny-vila-linear']) {
   describe(`${name}: ref backend vs PyTorch goldens`, async () => {
     const expectedFile = join(fixtures, name, 'expected.json');
     const golden = readGolden(expectedFile);
     const model = await Model.load(join(fixtures, name));
 
     for (const c of golden.cases) {
-      it(`${c.name}: input ids exact, logits within 1e-4, greedy ids equal`, async () => {
+      it(`${c.name}: input ids exact, logits within 1e-5, greedy ids equal`, async () => {
         const req = { prompt: c.prompt, images: imagePaths(expectedFile, c), raw: c.raw };
         const { inputIds, logits } = await model.logits(req);
         expect(inputIds).toEqual(c.input_ids);
-        const err = relL2(logits, c.logits);
-        expect(err).toBeLessThan(1e-4);
+        // A float32 reimplementation lands near 1e-6 (tools/make_goldens.py); 1e-5 is tight enough
+        // to tell the projector's erf GELU from the tanh one (4.6e-5 on tiny-vila-mlp2x).
+        expect(relL2(c.logits, logits)).toBeLessThan(1e-5);
         const r = await model.generate({ ...req, maxNewTokens: c.greedy_ids.length, sampling: { temperature: 0 } });
         expect(r.outputIds).toEqual(c.greedy_ids);
       });
