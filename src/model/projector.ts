@@ -49,13 +49,6 @@ export function loadProjector(b: WeightBinder, type: ProjectorType, inDim: numbe
   return { kind: 'mlp', linears };
 }
 
-/** Image tokens the projector emits for `tokens` vision features. */
-export function projectedTokens(w: ProjectorWeights, tokens: number): number {
-  if (w.kind !== 'mlp_downsample') return tokens;
-  const half = Math.ceil(Math.sqrt(tokens) / 2);
-  return half * half;
-}
-
 /** features (tokens, C) → (image tokens, D). */
 export function projectorForward(be: Backend, w: ProjectorWeights, features: F32Tensor, name = 'projector'): F32Tensor {
   const [n, c] = features.shape as [number, number];

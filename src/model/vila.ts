@@ -7,13 +7,12 @@ import type { Backend } from '../backend.js';
 import { InputError } from '../errors.js';
 import { openWeights, type WeightSource } from '../io/weights.js';
 import { zeros, type F32Tensor } from '../tensor.js';
+import { IMAGE_TOKEN_INDEX } from '../text/image_tokens.js';
 import { WeightBinder, type ProgressFn } from './binder.js';
 import { loadVilaConfig, type VilaConfig } from './config.js';
 import { KVCache, llamaEmbed, llamaForward, llamaUnused, loadLlama, type LlamaWeights } from './llama.js';
 import { loadProjector, projectorForward, type ProjectorWeights } from './projector.js';
-import { loadSiglip, siglipForward, siglipGrid, siglipUnused, type SiglipWeights } from './siglip.js';
-
-export const IMAGE_TOKEN_INDEX = -200;
+import { loadSiglip, siglipForward, siglipUnused, type SiglipWeights } from './siglip.js';
 
 export interface WeightsLoadOptions {
   /** Called as tensors are read: bytes done, bytes in total, the tensor just read. */
@@ -107,11 +106,6 @@ export class VilaWeights {
     }
     const features = siglipForward(be, cfg, this.vision.weights, select, pixels, `${name}.vision`);
     return projectorForward(be, this.vision.projector, features, `${name}.projector`);
-  }
-
-  /** Vision tokens per image before the projector (grid²). */
-  get visionTokens(): number | undefined {
-    return this.config.vision === undefined ? undefined : siglipGrid(this.config.vision) ** 2;
   }
 
   /**

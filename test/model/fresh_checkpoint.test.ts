@@ -6,7 +6,7 @@
 // with the reason printed when they are absent.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -45,6 +45,7 @@ describe.skipIf(!available)('never-seen checkpoints through the CLI vs PyTorch',
         };
         expect(gen.output_ids, `${info.variant} ${c.name}: greedy ids`).toEqual(untilEos(c.greedy_ids, 2));
       }
+      rmSync(out, { recursive: true, force: true });
     });
   }
 });
