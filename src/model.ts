@@ -8,6 +8,7 @@ import type { Backend } from './backend.js';
 import { createBackend } from './backends.js';
 import { InputError } from './errors.js';
 import { generate, type GenerateResult } from './generate.js';
+import type { DecodeOptions } from './media/decode.js';
 import { loadImage, loadImageProcessorConfig, type ImageProcessorConfig } from './media/image.js';
 import type { ProgressFn } from './model/binder.js';
 import type { KVCache } from './model/llama.js';
@@ -34,6 +35,12 @@ export interface PromptRequest {
   readonly images?: readonly string[];
   /** Use the prompt verbatim (with its <image> placeholders), without the chat template. */
   readonly raw?: boolean;
+  /**
+   * How image files are decoded. The default reproduces upstream (PIL `convert('RGB')`: alpha
+   * dropped, EXIF orientation ignored); `{ exifOrientation: true, alpha: 'white' }` shows the
+   * model photos upright and transparent areas white.
+   */
+  readonly decode?: DecodeOptions;
 }
 
 export interface GenerateRequest extends PromptRequest {
@@ -81,17 +88,17 @@ export class Model {
   }
 
   /** Decode and preprocess image files → pixel tensors (3, S, S). */
-  async loadImages(paths: readonly string[]): Promise<F32Tensor[]> {
+  async loadImages(paths: readonly string[], decode: DecodeOptions = {}): Promise<F32Tensor[]> {
     if (paths.length === 0) return [];
     if (this.imageConfig === undefined) throw new InputError(`the model at ${this.config.root} takes no images`);
     const cfg = this.imageConfig;
-    return Promise.all(paths.map((p) => loadImage(p, cfg, this.config.imageAspectRatio)));
+    return Promise.all(paths.map((p) => loadImage(p, cfg, this.config.imageAspectRatio, decode)));
   }
 
   /** Run the prompt; returns the input ids, the last-position logits and the filled cache. */
   async prefill(req: PromptRequest, extraCapacity = 0): Promise<{ inputIds: number[]; logits: Float32Array; cache: KVCache }> {
     const inputIds = this.inputIds(req);
-    const pixels = await this.loadImages(req.images ?? []);
+    const pixels = await this.loadImages(req.images ?? [], req.decode);
     const features = pixels.map((p, i) => this.weights.encodeImage(this.backend, p, `image${i}`));
     const embeds = this.weights.embedSpliced(this.backend, inputIds, features);
     const length = embeds.shape[0]!;

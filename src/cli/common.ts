@@ -3,6 +3,7 @@
 import { Command, Option } from 'commander';
 import { BACKEND_NAMES } from '../backends.js';
 import { InputError } from '../errors.js';
+import type { DecodeOptions } from '../media/decode.js';
 import { Model } from '../model.js';
 import { prefillProgress, progressBar } from './progress.js';
 
@@ -17,6 +18,8 @@ export interface PromptOptions extends ModelOptions {
   image: string[];
   raw?: boolean;
   json?: boolean;
+  exifOrientation?: boolean;
+  alpha: 'drop' | 'white';
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -34,6 +37,8 @@ export function addPromptOptions(cmd: Command): Command {
     .option('--prompt <text>', 'the prompt')
     .option('--image <path>', 'an image; repeat for several, in order', collect, [])
     .option('--raw', 'use the prompt verbatim, with its <image> placeholders, and no chat template')
+    .option('--exif-orientation', 'turn photos upright by their EXIF tag (upstream VILA does not)')
+    .addOption(new Option('--alpha <mode>', "transparent pixels: 'drop' the alpha as upstream, or composite on 'white'").choices(['drop', 'white']).default('drop'))
     .option('--json', 'print one JSON object');
 }
 
@@ -62,4 +67,9 @@ export async function loadModelWithProgress(opts: ModelOptions): Promise<Model> 
 /** Show prefill progress for a prompt with `images` images (stderr, terminals only). */
 export function showPrefillProgress(model: Model, images: number): () => void {
   return prefillProgress(model.config.select?.layersToRun ?? 0, images, model.config.llm.layers);
+}
+
+/** The image decoding the prompt options ask for. */
+export function decodeOptions(opts: PromptOptions): DecodeOptions {
+  return { alpha: opts.alpha, exifOrientation: opts.exifOrientation === true };
 }

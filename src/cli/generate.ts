@@ -4,7 +4,7 @@
 import { Option, type Command } from 'commander';
 import { InputError } from '../errors.js';
 import { DEFAULT_MAX_NEW_TOKENS, DEFAULT_SAMPLING } from '../model.js';
-import { addPromptOptions, loadModelWithProgress, promptOf, showPrefillProgress, type PromptOptions } from './common.js';
+import { addPromptOptions, loadModelWithProgress, promptOf, showPrefillProgress, decodeOptions, type PromptOptions } from './common.js';
 
 interface GenerateOptions extends PromptOptions {
   maxNewTokens: string;
@@ -43,6 +43,7 @@ export function generateCommand(program: Command): void {
       prompt,
       images: opts.image,
       raw: opts.raw === true,
+      decode: decodeOptions(opts),
       maxNewTokens,
       sampling,
       ...(stream ? { onText: (delta: string) => process.stdout.write(delta) } : {}),

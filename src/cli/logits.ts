@@ -2,7 +2,7 @@
 // object {"input_ids":[...],"logits":[...]} — how the model is checked from outside.
 
 import type { Command } from 'commander';
-import { addPromptOptions, loadModelWithProgress, promptOf, showPrefillProgress, type PromptOptions } from './common.js';
+import { addPromptOptions, loadModelWithProgress, promptOf, showPrefillProgress, decodeOptions, type PromptOptions } from './common.js';
 import { recordTrace, writeNpz } from '../trace.js';
 import { f32ArrayJson } from './floats.js';
 
@@ -14,7 +14,7 @@ export function logitsCommand(program: Command): void {
       const model = await loadModelWithProgress(opts);
       const stopProgress = showPrefillProgress(model, opts.image.length);
       const recorder = opts.trace === undefined ? undefined : recordTrace();
-      const { inputIds, logits } = await model.logits({ prompt, images: opts.image, raw: opts.raw === true }).finally(() => {
+      const { inputIds, logits } = await model.logits({ prompt, images: opts.image, raw: opts.raw === true, decode: decodeOptions(opts) }).finally(() => {
         recorder?.stop();
         stopProgress();
       });

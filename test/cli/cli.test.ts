@@ -70,6 +70,21 @@ describe('vila CLI', () => {
     expect(a.output_ids.length).toBeGreaterThan(0);
   });
 
+  it('decodes as upstream by default, and upright / on white when asked', () => {
+    const media = join(root, 'test/fixtures/media');
+    const logits = (...args: string[]): number[] => {
+      const r = vila('logits', '--model', fixture, '--json', ...args, 'What is it?');
+      expect(r.code, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout) as { logits: number[] }).logits;
+    };
+    const exif = join(media, 'exif6_64x48.jpg');
+    expect(relL2(logits('--image', exif), logits('--image', exif, '--exif-orientation'))).toBeGreaterThan(1e-4);
+    const rgba = join(media, 'rgba_97x61.png');
+    expect(relL2(logits('--image', rgba), logits('--image', rgba, '--alpha', 'white'))).toBeGreaterThan(1e-4);
+    const rgb = join(media, 'rgb_97x61.png'); // no alpha, no EXIF: the options change nothing
+    expect(logits('--image', rgb, '--alpha', 'white', '--exif-orientation')).toEqual(logits('--image', rgb));
+  });
+
   it('inspect summarises the folder', () => {
     const text = vila('inspect', '--model', fixture);
     expect(text.code).toBe(0);
