@@ -7,6 +7,7 @@ import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors.js';
 import { SafetensorsFile } from '../../src/io/safetensors.js';
 import { writeTensors } from '../../src/io/safetensors_write.js';
 import { VilaWeights } from '../../src/model/vila.js';
@@ -37,6 +38,12 @@ describe('weight key table', () => {
     const dir = withExtraProjectorTensor();
     const w = VilaWeights.load(dir);
     expect(w.unknownTensors).toEqual([`${join(dir, 'mm_projector')}: layers.9.weight`]);
+  });
+
+  it('refuses a vision tower it does not implement yet (InternViT, the 40B tower) with a located error', () => {
+    const dir = join(import.meta.dirname, '../fixtures/tiny-vila-intern');
+    expect(() => VilaWeights.load(dir)).toThrow(ConfigError);
+    expect(() => VilaWeights.load(dir)).toThrow(/vision_tower\/config\.json: field 'architectures'/);
   });
 
   it('the CLI warns about it on stderr and still answers', () => {
