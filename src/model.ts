@@ -98,15 +98,12 @@ export class Model {
   /** Run the prompt; returns the input ids, the last-position logits and the filled cache. */
   async prefill(req: PromptRequest, extraCapacity = 0): Promise<{ inputIds: number[]; logits: Float32Array; cache: KVCache }> {
     const inputIds = this.inputIds(req);
+    // Count and length are checked before any image is decoded or encoded (minutes on a real model).
+    this.weights.checkPrompt(inputIds, req.images?.length ?? 0);
     const pixels = await this.loadImages(req.images ?? [], req.decode);
     const features = pixels.map((p, i) => this.weights.encodeImage(this.backend, p, `image${i}`));
     const embeds = this.weights.embedSpliced(this.backend, inputIds, features);
-    const length = embeds.shape[0]!;
-    const limit = this.config.modelMaxLength;
-    if (length > limit) {
-      throw new InputError(`the prompt fills ${length} positions (images included); the model takes at most ${limit}`);
-    }
-    const cache = this.weights.newCache(Math.min(limit, length + extraCapacity));
+    const cache = this.weights.newCache(Math.min(this.config.modelMaxLength, embeds.shape[0]! + extraCapacity));
     const logits = this.weights.forward(this.backend, embeds, cache).data;
     return { inputIds, logits, cache };
   }

@@ -12,7 +12,7 @@ import { WeightBinder, type ProgressFn } from './binder.js';
 import { loadVilaConfig, type VilaConfig } from './config.js';
 import { KVCache, llamaEmbed, llamaForward, llamaUnused, loadLlama, type LlamaWeights } from './llama.js';
 import { loadProjector, projectorForward, type ProjectorWeights } from './projector.js';
-import { loadSiglip, siglipForward, siglipUnused, type SiglipWeights } from './siglip.js';
+import { loadSiglip, siglipForward, siglipGrid, siglipUnused, type SiglipWeights } from './siglip.js';
 
 export interface WeightsLoadOptions {
   /** Called as tensors are read: bytes done, bytes in total, the tensor just read. */
@@ -108,16 +108,36 @@ export class VilaWeights {
     return projectorForward(be, this.vision.projector, features, `${name}.projector`);
   }
 
+  /** Rows each image occupies in the spliced sequence (vision tokens after feature selection and projector). */
+  get tokensPerImage(): number | undefined {
+    const { vision: cfg, select } = this.config;
+    if (this.vision === undefined || cfg === undefined || select === undefined) return undefined;
+    const grid = siglipGrid(cfg);
+    const features = grid * grid - (select.feature === 'patch' ? 1 : 0);
+    return this.vision.projector.kind === 'mlp_downsample' ? Math.ceil(grid / 2) ** 2 : features;
+  }
+
+  /** Checks a prompt's ids against its images before any work: placeholder count and total length. */
+  checkPrompt(ids: readonly number[], images: number): number {
+    const placeholders = ids.filter((t) => t === IMAGE_TOKEN_INDEX).length;
+    if (placeholders !== images) {
+      throw new InputError(`the prompt has ${placeholders} image placeholder(s) but ${images} image(s) were given`);
+    }
+    const length = ids.length - placeholders + images * (this.tokensPerImage ?? 0);
+    if (length > this.config.modelMaxLength) {
+      throw new InputError(`the prompt fills ${length} positions (images included); the model takes at most ${this.config.modelMaxLength}`);
+    }
+    return length;
+  }
+
   /**
    * Embed a token sequence with −200 placeholders, splicing `images` (each (n_i, hidden)) in
    * order at the placeholders → (L, hidden).
    */
   embedSpliced(be: Backend, ids: readonly number[], images: readonly F32Tensor[]): F32Tensor {
-    const placeholders = ids.filter((t) => t === IMAGE_TOKEN_INDEX).length;
-    if (placeholders !== images.length) {
-      throw new InputError(`the prompt has ${placeholders} image placeholder(s) but ${images.length} image(s) were given`);
-    }
+    this.checkPrompt(ids, images.length);
     const d = this.config.llm.hiddenSize;
+    const placeholders = images.length;
     const length = ids.length - placeholders + images.reduce((a, t) => a + t.shape[0]!, 0);
     // Text tokens are embedded in one call (−200 → 0 as upstream, then overwritten by the image).
     const text = llamaEmbed(be, this.config.llm, this.llm, Int32Array.from(ids, (t) => (t === IMAGE_TOKEN_INDEX ? 0 : t)));
