@@ -8,7 +8,7 @@ import { unzipSync, zipSync } from 'fflate';
 import { setOpHook, type OpArgs } from './backend.js';
 import { FormatError } from './errors.js';
 import { difference } from './compare.js';
-import type { F32Tensor } from './tensor.js';
+import { numel, type F32Tensor } from './tensor.js';
 
 export type Trace = Map<string, F32Tensor>;
 
@@ -75,7 +75,7 @@ export function decodeNpy(bytes: Uint8Array, where: string): F32Tensor {
   if (m === null) throw new FormatError(`no shape in header ${header.trim()}`, where);
   const shape = m[1]!.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
   const data = bytes.slice(start + len);
-  if (data.byteLength !== shape.reduce((a, b) => a * b, 1) * 4) throw new FormatError(`data length does not match shape (${shape})`, where);
+  if (data.byteLength !== numel(shape) * 4) throw new FormatError(`data length does not match shape (${shape})`, where);
   return { dtype: 'f32', shape, data: new Float32Array(data.buffer, data.byteOffset, data.byteLength / 4) };
 }
 

@@ -7,7 +7,7 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TwinShape } from '../model/shapes.js';
 import { seededRandom } from '../sampling.js';
-import { f32ToBf16, type Tensor } from '../tensor.js';
+import { f32ToBf16, numel, type Tensor } from '../tensor.js';
 import { writeSafetensors, type TensorSpec } from './safetensors_write.js';
 
 type Entry = { spec: TensorSpec; get: () => Tensor };
@@ -16,7 +16,7 @@ function randomBf16(shape: number[], std: number, mean: number, random: () => nu
   return {
     spec: { dtype: 'bf16', shape },
     get: () => {
-      const n = shape.reduce((a, b) => a * b, 1);
+      const n = numel(shape);
       const data = new Uint16Array(n);
       const half = std * Math.sqrt(3);
       for (let i = 0; i < n; i++) data[i] = f32ToBf16(mean + (random() * 2 - 1) * half);
@@ -119,7 +119,7 @@ export function writeRandomCheckpoint(o: RandomCheckpointOptions): void {
   shardNames.forEach((file, s) => {
     writeSafetensors(join(o.out, 'llm', file), new Map([...llmP].filter(([n]) => firstHalf.has(n) === (s === 0))));
   });
-  const totalSize = [...llmTensors.values()].reduce((a, e) => a + e.spec.shape.reduce((x, y) => x * y, 1) * 2, 0);
+  const totalSize = [...llmTensors.values()].reduce((a, e) => a + numel(e.spec.shape) * 2, 0);
   writeFileSync(join(o.out, 'llm', 'model.safetensors.index.json'), JSON.stringify({ metadata: { total_size: totalSize }, weight_map: weightMap }, null, 2));
   writeSafetensors(join(o.out, 'vision_tower', 'model.safetensors'), progressed(vt));
   writeSafetensors(join(o.out, 'mm_projector', 'model.safetensors'), progressed(pj));

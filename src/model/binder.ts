@@ -5,22 +5,19 @@
 
 import { WeightError } from '../errors.js';
 import type { WeightSource } from '../io/weights.js';
-import { shapeString, type FloatDType, type Tensor } from '../tensor.js';
+import { sameShape, shapeString, type FloatDType, type Tensor } from '../tensor.js';
 
 const FLOAT: readonly string[] = ['f32', 'f16', 'bf16'];
 
 export interface BindReport {
   /** Tensors in the files that no model field took and that are not known to be unused. */
   readonly unknown: string[];
-  /** Bytes of tensor data read. */
-  readonly bytes: number;
 }
 
 export type ProgressFn = (done: number, total: number, what: string) => void;
 
 export class WeightBinder {
   private readonly taken = new Set<string>();
-  private bytes = 0;
 
   constructor(
     readonly source: WeightSource,
@@ -37,8 +34,7 @@ export class WeightBinder {
     }
     const info = this.source.info(full);
     const file = this.source.fileOf(full);
-    const same = info.shape.length === shape.length && info.shape.every((d, i) => d === shape[i]);
-    if (!same) {
+    if (!sameShape(info.shape, shape)) {
       throw new WeightError(`tensor '${full}' has shape ${shapeString(info.shape)}, expected ${shapeString(shape)}`, file);
     }
     if (info.dtype === null || !FLOAT.includes(info.dtype)) {
@@ -46,7 +42,6 @@ export class WeightBinder {
     }
     const t = this.source.read(full) as Tensor<FloatDType>;
     this.taken.add(full);
-    this.bytes += info.byteLength;
     this.onTensor?.(info.byteLength, full);
     return t;
   }
@@ -66,6 +61,6 @@ export class WeightBinder {
       .names()
       .filter((n) => !this.taken.has(n) && !(n.startsWith(this.prefix) && knownUnused(n.slice(this.prefix.length))))
       .sort();
-    return { unknown, bytes: this.bytes };
+    return { unknown };
   }
 }

@@ -6,7 +6,7 @@
 import type { Backend } from '../backend.js';
 import { InputError } from '../errors.js';
 import { openWeights, type WeightSource } from '../io/weights.js';
-import { zeros, type F32Tensor } from '../tensor.js';
+import { sameShape, zeros, type F32Tensor } from '../tensor.js';
 import { IMAGE_TOKEN_INDEX } from '../text/image_tokens.js';
 import { WeightBinder, type ProgressFn } from './binder.js';
 import { loadVilaConfig, type VilaConfig } from './config.js';
@@ -101,7 +101,7 @@ export class VilaWeights {
     }
     const s = cfg.imageSize;
     const want = [cfg.channels, s, s];
-    if (pixels.shape.length !== 3 || pixels.shape.some((d, i) => d !== want[i])) {
+    if (!sameShape(pixels.shape, want)) {
       throw new InputError(`image tensor has shape [${pixels.shape.join(', ')}], the vision tower takes [${want.join(', ')}]`);
     }
     const features = siglipForward(be, cfg, this.vision.weights, select, pixels, `${name}.vision`);

@@ -2,7 +2,7 @@
 // model graph or a test), so the message names the op, the argument and both shapes.
 
 import { InputError } from '../errors.js';
-import { shapeString, type Tensor } from '../tensor.js';
+import { sameShape, shapeString, type Tensor } from '../tensor.js';
 
 /** The (rows, cols) of a 2-D tensor; throws if it is not 2-D. */
 export function dims2(op: string, arg: string, t: Tensor): [number, number] {
@@ -11,8 +11,7 @@ export function dims2(op: string, arg: string, t: Tensor): [number, number] {
 }
 
 export function expectShape(op: string, arg: string, t: Tensor, shape: readonly number[]): void {
-  const ok = t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]);
-  if (!ok) throw new InputError(`${op}: ${arg} has shape ${shapeString(t.shape)}, expected ${shapeString(shape)}`);
+  if (!sameShape(t.shape, shape)) throw new InputError(`${op}: ${arg} has shape ${shapeString(t.shape)}, expected ${shapeString(shape)}`);
 }
 
 export function expectLength(op: string, arg: string, t: Tensor, n: number): void {
