@@ -21,6 +21,8 @@ export interface LlamaConfig {
   readonly rmsNormEps: number;
   readonly ropeTheta: number;
   readonly maxPositions: number;
+  /** Longest sequence the model takes: VILA's tokenizer_model_max_length, else model_max_length, else max_position_embeddings. */
+  readonly maxLength: number;
   readonly tieWordEmbeddings: boolean;
   readonly bosTokenId: number | undefined;
   readonly eosTokenId: number | undefined;
@@ -80,6 +82,7 @@ export function parseLlamaConfig(file: string): LlamaConfig {
   if (heads % kvHeads !== 0) f.unsupported('num_key_value_heads', `does not divide num_attention_heads ${heads}`);
   const headDim = hiddenSize / heads;
   if (headDim % 2 !== 0) f.unsupported('num_attention_heads', `head dim ${headDim} must be even for RoPE`);
+  const maxPositions = f.positiveInt('max_position_embeddings', 2048);
   const optionalId = (field: string): number | undefined => (f.has(field) ? f.int(field) : undefined);
   return {
     file,
@@ -92,7 +95,8 @@ export function parseLlamaConfig(file: string): LlamaConfig {
     vocabSize: f.positiveInt('vocab_size'),
     rmsNormEps: f.number('rms_norm_eps', 1e-6),
     ropeTheta: f.number('rope_theta', 10000),
-    maxPositions: f.positiveInt('max_position_embeddings', 2048),
+    maxPositions,
+    maxLength: f.positiveInt('tokenizer_model_max_length', f.positiveInt('model_max_length', maxPositions)),
     tieWordEmbeddings: f.bool('tie_word_embeddings', false),
     bosTokenId: optionalId('bos_token_id'),
     eosTokenId: optionalId('eos_token_id'),
@@ -156,7 +160,7 @@ export function loadVilaConfig(root: string): VilaConfig {
   const arch = top.has('architectures') ? top.stringArray('architectures') : [];
   if (!isMultimodal(arch)) {
     const llm = parseLlamaConfig(topFile);
-    return { root, llm, llmDir: root, imageAspectRatio: 'resize', numVideoFrames: 8, modelMaxLength: llm.maxPositions };
+    return { root, llm, llmDir: root, imageAspectRatio: 'resize', numVideoFrames: 8, modelMaxLength: llm.maxLength };
   }
   const sub = (name: string): string => {
     const dir = join(root, name);
@@ -173,7 +177,6 @@ export function loadVilaConfig(root: string): VilaConfig {
   const projector = parseProjectorType(join(projectorDir, 'config.json'));
   if (top.bool('mm_use_im_start_end', false)) top.unsupported('mm_use_im_start_end', 'image start/end tokens are not used by VILA 1.5');
   if (top.bool('s2', false)) top.unsupported('s2', 'S2 multi-scale features come with the 3B-S2 model');
-  const llmFields = Fields.read(join(llmDir, 'config.json'));
   return {
     root,
     llm,
@@ -182,7 +185,7 @@ export function loadVilaConfig(root: string): VilaConfig {
     select: parseSelect(top, vision),
     imageAspectRatio: top.oneOf('image_aspect_ratio', ['resize', 'pad'], 'resize'),
     numVideoFrames: top.positiveInt('num_video_frames', 8),
-    modelMaxLength: llmFields.positiveInt('tokenizer_model_max_length', llmFields.positiveInt('model_max_length', llm.maxPositions)),
+    modelMaxLength: llm.maxLength,
     llmDir,
     visionDir,
     projectorDir,
