@@ -1,5 +1,6 @@
 // vila-ts: the public API.
 export { loadModel, Model, DEFAULT_SAMPLING, DEFAULT_MAX_NEW_TOKENS } from './model.js';
+export { DEFAULT_MODEL_DIR } from './default_model.js';
 export type { LoadModelOptions, PromptRequest, GenerateRequest } from './model.js';
 export { createBackend, BACKEND_NAMES } from './backends.js';
 export { run, setOpHook, OP_NAMES } from './backend.js';

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend } from './backend.js';
 import { createBackend } from './backends.js';
+import { DEFAULT_MODEL_DIR } from './default_model.js';
 import { InputError } from './errors.js';
 import { generate, type GenerateResult } from './generate.js';
 import type { DecodeOptions } from './media/decode.js';
@@ -62,7 +63,8 @@ export class Model {
     readonly backend: Backend,
   ) {}
 
-  static async load(dir: string, opts: LoadModelOptions = {}): Promise<Model> {
+  /** Load a VILA folder (default: the bundled vila-shapes model). */
+  static async load(dir: string = DEFAULT_MODEL_DIR, opts: LoadModelOptions = {}): Promise<Model> {
     const backend = typeof opts.backend === 'object' ? opts.backend : createBackend(opts.backend ?? 'ref');
     const weights = VilaWeights.load(dir, {
       ...(opts.onProgress === undefined ? {} : { onProgress: opts.onProgress }),
@@ -142,4 +144,4 @@ export function defaultConvMode(tokenizer: Tokenizer): string {
   return 'vicuna_v1';
 }
 
-export const loadModel = (dir: string, opts?: LoadModelOptions): Promise<Model> => Model.load(dir, opts);
+export const loadModel = (dir: string = DEFAULT_MODEL_DIR, opts?: LoadModelOptions): Promise<Model> => Model.load(dir, opts);

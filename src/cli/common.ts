@@ -2,6 +2,7 @@
 
 import { Command, Option } from 'commander';
 import { BACKEND_NAMES } from '../backends.js';
+import { DEFAULT_MODEL_DIR } from '../default_model.js';
 import { InputError } from '../errors.js';
 import type { DecodeOptions } from '../media/decode.js';
 import { Model } from '../model.js';
@@ -26,7 +27,7 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 
 export function addModelOptions(cmd: Command): Command {
   return cmd
-    .requiredOption('--model <dir>', 'VILA model folder (config.json, llm/, vision_tower/, mm_projector/)')
+    .addOption(new Option('--model <dir>', 'VILA model folder (config.json, llm/, vision_tower/, mm_projector/)').default(DEFAULT_MODEL_DIR, 'the bundled vila-shapes'))
     .addOption(new Option('--backend <name>', 'op backend').choices([...BACKEND_NAMES]).default('ref'))
     .option('--conv-mode <name>', 'conversation template (default: from the model folder)');
 }

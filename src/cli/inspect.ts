@@ -1,13 +1,14 @@
 // `vila inspect`: summarise a model folder without loading its weights.
 
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { DEFAULT_MODEL_DIR } from '../default_model.js';
 import { formatSummary, inspectModel } from '../model/inspect.js';
 
 export function inspectCommand(program: Command): void {
   program
     .command('inspect')
     .description('summarise a model folder: architecture, sizes, dtypes, parameters')
-    .requiredOption('--model <dir>', 'model folder')
+    .addOption(new Option('--model <dir>', 'model folder').default(DEFAULT_MODEL_DIR, 'the bundled vila-shapes'))
     .option('--json', 'print one JSON object')
     .action((opts: { model: string; json?: boolean }) => {
       const summary = inspectModel(opts.model);

@@ -149,6 +149,30 @@ describe('vila CLI', () => {
   });
 });
 
+describe('vila CLI with the bundled model (no --model)', () => {
+  // The README's first command, word for word after `npm ci` (default sampling: temperature 0.2, seed 0).
+  it('generate answers the README example correctly', () => {
+    const r = vila('generate', '--image', join(root, 'examples/two-circles.png'), 'How many circles are there?');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe('Two.');
+  });
+
+  it('generate --json: more README examples, greedy', () => {
+    const ask = (img: string, q: string) => (JSON.parse(vila('generate', '--image', join(root, 'examples', img), '--temperature', '0', '--json', q).stdout) as { text: string }).text.trim();
+    expect(ask('green-star.png', 'What shape is this?')).toBe('A star.');
+    expect(ask('green-star.png', 'Where is the star?')).toBe('On the left.');
+    expect(ask('three-shapes.png', 'How many shapes are there?')).toBe('Three.');
+    expect(ask('big-and-small.png', 'Which is bigger, the circle or the square?')).toBe('The square.');
+  });
+
+  it('inspect describes the bundled model', () => {
+    const json = JSON.parse(vila('inspect', '--json').stdout) as { parameters: number };
+    expect(json.parameters).toBeGreaterThan(1_000_000);
+  });
+});
+
+
 /** Rewrite a safetensors file without one tensor (offsets recomputed). */
 function rewriteWithout(path: string, name: string): void {
   const buf = readFileSync(path);

@@ -1,0 +1,227 @@
+#!/usr/bin/python3
+"""Train vila-shapes: a small VILA 1.5 (SigLIP tower, mlp_downsample projector, Llama decoder,
+SentencePiece tokenizer, vicuna_v1 template) on synthetic pictures of shapes, on the CPU.
+
+  /usr/bin/python3 tools/shapes/train.py --out models/vila-shapes [--seed 1] [--threads 2]
+
+Recipe (every number is a flag; the defaults are the shipped model's):
+  data     24000 pictures drawn from --seed (tools/shapes/data.py), three questions each, asked as one
+           multi-turn vicuna_v1 conversation; a SentencePiece BPE tokenizer (600 pieces) trained on the text
+  stage 1  the vision tower alone, 900 steps x 128 pictures, AdamW lr 1e-3 (tools/shapes/vision_pretrain.py)
+  stage 2  everything, 1500 steps x 32 conversations, AdamW lr 1e-3 (warm-up 150, cosine), loss on the
+           answers and </s> only, plus 0.5 x the per-patch auxiliary loss of stage 1
+Validation: greedy exact match on questions drawn from --seed + 1000, every 250 steps and with the bf16
+weights at the end. Writes the checkpoint in the published VILA folder layout (bf16 safetensors,
+tokenizer.model, configs) and training.json (recipe, loss curves, validation accuracy by kind of
+question, times). Progress goes to stderr. Needs Debian's python3-torch; with libopenblas0-pthread
+installed it runs about ten times faster than on Debian's default reference BLAS.
+"""
+import argparse
+import json
+import math
+import os
+import random
+import shutil
+import sys
+import time
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before torch loads BLAS: one BLAS thread beside torch's
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, ".."))
+from batches import Encoded, greedy, loss_on, patch_labels, preprocess  # noqa: E402
+from data import make_samples  # noqa: E402
+from model import VilaShapes  # noqa: E402
+from scenes import N_LABELS, label_mask  # noqa: E402
+from tokenizer import train_tokenizer  # noqa: E402
+from vision_pretrain import picture_counts, pretrain_tower  # noqa: E402
+from vila_torch import VICUNA_SYSTEM, LlamaSlowTokenizer, read_safetensors  # noqa: E402
+from write_checkpoint import write_checkpoint  # noqa: E402
+
+VAL_SEED_OFFSET = 1000  # validation pictures come from seed + 1000 (the held-out test set uses another seed)
+
+
+def dims(vocab: int, seed: int) -> dict:
+    return dict(
+        variant="vila-shapes", seed=seed, tower="siglip", aspect="resize",
+        image_size=112, patch_size=16, grid=7, v_hidden=128, v_heads=4, v_inter=512, v_layers=4,
+        select_layer=-2, select_feature="cls_patch", projector="mlp_downsample",
+        hidden=192, heads=6, kv_heads=6, inter=512, layers=4, vocab=vocab,
+        rope_theta=10000.0, rms_eps=1e-5, max_pos=512,
+    )
+
+
+def load_folder(model, folder: str) -> None:
+    """The weights of a written vila-shapes folder into the training graph (bf16 -> float32)."""
+    for name, f in (("llm", "llm/model.safetensors"), ("vision_tower", "vision_tower/model.safetensors"),
+                    ("mm_projector", "mm_projector/model.safetensors")):
+        sd = read_safetensors(os.path.join(folder, f))
+        getattr(model, name).load_state_dict({k: v.float() for k, v in sd.items()}, strict=True)
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def accuracy(model, enc, samples, px, tok, eos, batch=64):
+    """Exact match overall, and per kind of question ({kind: [right, asked]})."""
+    right, kinds = 0, {}
+    for s in range(0, len(samples), batch):
+        idx = list(range(s, min(len(samples), s + batch)))
+        for i, ids in zip(idx, greedy(model, enc, samples, px, idx, eos)):
+            ok = tok.decode(ids).strip() == samples[i]["answer"]
+            right += ok
+            k = kinds.setdefault(samples[i]["kind"], [0, 0])
+            k[0] += ok
+            k[1] += 1
+    return right / len(samples), kinds
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--scenes", type=int, default=24000, help="training pictures")
+    ap.add_argument("--turns", type=int, default=3, help="questions per picture, asked as one multi-turn conversation")
+    ap.add_argument("--steps", type=int, default=1500)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--warmup", type=int, default=150)
+    ap.add_argument("--vocab", type=int, default=600)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--init-from", help="continue training the model in this folder (its weights and tokenizer)")
+    ap.add_argument("--data-seed", type=int, help="seed of the training pictures (default: --seed)")
+    ap.add_argument("--tower-steps", type=int, default=900, help="stage 1: vision tower alone (0: skip)")
+    ap.add_argument("--tower-batch", type=int, default=128)
+    ap.add_argument("--tower-lr", type=float, default=1e-3)
+    ap.add_argument("--aux-weight", type=float, default=0.5, help="weight of the per-patch auxiliary loss (0: off)")
+    ap.add_argument("--val", type=int, default=400, help="validation questions")
+    ap.add_argument("--eval-every", type=int, default=250)
+    args = ap.parse_args()
+
+    t0 = time.time()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+
+    data_seed = args.seed if args.data_seed is None else args.data_seed
+    log(f"drawing {args.scenes} training pictures (seed {data_seed}) ...")
+    train_imgs, train_scenes, train = make_samples(data_seed, args.scenes, per_scene=args.turns,
+                                                   conversations=args.turns > 1)
+    val_imgs, _, val = make_samples(args.seed + VAL_SEED_OFFSET, args.val // 2)
+    val = val[: args.val]
+    log(f"  {len(train)} training conversations, {len(val)} validation questions ({time.time() - t0:.0f} s)")
+
+    os.makedirs(os.path.join(args.out, "llm"), exist_ok=True)
+    tok_path = os.path.join(args.out, "llm", "tokenizer.model")
+    if args.init_from:  # continue a model: its tokenizer stays
+        shutil.copyfile(os.path.join(args.init_from, "llm", "tokenizer.model"), tok_path)
+    else:
+        train_tokenizer([VICUNA_SYSTEM + " USER: " + t["question"] + " ASSISTANT: " + t["answer"]
+                         for s in train for t in s.get("turns", [s])], tok_path, args.vocab)
+    tok = LlamaSlowTokenizer(tok_path)
+    vocab = tok.sp.get_piece_size()
+    eos = tok.sp.eos_id()
+    d = dims(vocab, args.seed)
+
+    train_px = preprocess(train_imgs, d["image_size"])
+    S = d["image_size"]
+    labels = patch_labels(np.stack([label_mask(sc, S) for sc in train_scenes]), d["patch_size"], N_LABELS)
+    counts = picture_counts(train_scenes)
+    del train_scenes
+    val_px = preprocess(val_imgs, d["image_size"])
+    del train_imgs, val_imgs
+    enc, val_enc = Encoded(train, tok, eos), Encoded(val, tok, eos)
+    log(f"  tokenizer: {vocab} pieces; prompt prefix {len(enc.prefix)} tokens ({time.time() - t0:.0f} s)")
+
+    model = VilaShapes(d)
+    if args.init_from:
+        load_folder(model, args.init_from)
+        log(f"  continuing from the weights in {args.init_from}")
+    n_params = sum(p.numel() for p in model.parameters())
+    # training only, not saved: reads what each patch shows from the tower's selected features
+    aux_head = torch.nn.Linear(d["v_hidden"], N_LABELS)
+    tower_curve, t_tower = [], time.time()
+    if args.tower_steps > 0:
+        log(f"stage 1: the vision tower alone, {args.tower_steps} steps of {args.tower_batch} pictures")
+        tower_curve = pretrain_tower(model.vision_tower, aux_head, train_px, labels, counts, args.tower_steps,
+                                     args.tower_batch, args.tower_lr, args.seed, log)
+        log("stage 2: the whole model on the conversations")
+    params = list(model.named_parameters()) + [("aux." + n, p) for n, p in aux_head.named_parameters()]
+    decay = [p for n, p in params if p.dim() >= 2]
+    no_decay = [p for n, p in params if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=args.lr, betas=(0.9, 0.98), eps=1e-8)
+
+    def lr_at(step):
+        if step < args.warmup:
+            return args.lr * (step + 1) / args.warmup
+        t = (step - args.warmup) / max(1, args.steps - args.warmup)
+        return args.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * t)))
+
+    rng = random.Random(args.seed)
+    order, pos = [], 0
+    curve, evals = [], []
+    t_train = time.time()
+    ema = None
+    for step in range(args.steps):
+        if pos + args.batch > len(order):
+            order = list(range(len(train)))
+            rng.shuffle(order)
+            pos = 0
+        idx = order[pos:pos + args.batch]
+        pos += args.batch
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step)
+        model.train()
+        loss, aux = loss_on(model, enc, train, train_px, idx, aux_head if args.aux_weight > 0 else None, labels)
+        opt.zero_grad(set_to_none=True)
+        (loss if aux is None else loss + args.aux_weight * aux).backward()
+        torch.nn.utils.clip_grad_norm_([p for _, p in params], 1.0)
+        opt.step()
+        ema = loss.item() if ema is None else 0.95 * ema + 0.05 * loss.item()
+        if step % 25 == 0 or step == args.steps - 1:
+            curve.append({"step": step, "loss": round(loss.item(), 5), "loss_ema": round(ema, 5),
+                          **({} if aux is None else {"aux_loss": round(aux.item(), 5)})})
+            el = time.time() - t_train
+            eta = el / (step + 1) * (args.steps - step - 1)
+            log(f"step {step + 1}/{args.steps}  loss {loss.item():.4f} (ema {ema:.4f})"
+                f"{'' if aux is None else f'  aux {aux.item():.4f}'}  lr {lr_at(step):.2e}  "
+                f"{el:.0f} s elapsed, ~{eta:.0f} s left")
+        if (step + 1) % args.eval_every == 0 or step == args.steps - 1:
+            model.eval()
+            acc, kinds = accuracy(model, val_enc, val, val_px, tok, eos)
+            evals.append({"step": step + 1, "val_accuracy": acc, "by_kind": kinds})
+            log(f"  validation exact match after {step + 1} steps: {acc * 100:.1f}%  "
+                + " ".join(f"{k} {r}/{n}" for k, (r, n) in sorted(kinds.items())))
+
+    # the model as it is written (bf16): its validation accuracy is the one that counts
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(p.to(torch.bfloat16).float())
+    model.eval()
+    acc_bf16, kinds_bf16 = accuracy(model, val_enc, val, val_px, tok, eos)
+    log(f"validation exact match with bf16 weights: {acc_bf16 * 100:.1f}%")
+
+    recipe = {k: v for k, v in vars(args).items() if k != "out"}
+    write_checkpoint(args.out, model, d)
+    with open(os.path.join(args.out, "training.json"), "w") as f:
+        json.dump({
+            "command": "/usr/bin/python3 tools/shapes/train.py " + " ".join(
+                f"--{k.replace('_', '-')} {v}" for k, v in recipe.items() if v is not None) + f" --out {args.out}",
+            "recipe": recipe, "dims": d, "parameters": n_params, "train_questions": len(train),
+            "prompt_prefix_tokens": len(enc.prefix), "final_loss_ema": round(ema, 5), "tower_curve": tower_curve,
+            "tower_seconds": round(t_train - t_tower),
+            "val_accuracy_bf16": acc_bf16, "val_by_kind_bf16": kinds_bf16, "evals": evals, "train_seconds": round(time.time() - t_train),
+            "total_seconds": round(time.time() - t0), "torch": torch.__version__, "curve": curve,
+        }, f, indent=1)
+        f.write("\n")
+    log(f"wrote {args.out} in {time.time() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
