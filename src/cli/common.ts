@@ -1,5 +1,7 @@
 // Options shared by the model commands, and turning them into a loaded model.
 
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { BACKEND_NAMES } from '../backends.js';
 import { DEFAULT_MODEL_DIR } from '../default_model.js';
@@ -52,6 +54,9 @@ export function promptOf(opts: PromptOptions, positional: string | undefined): s
 }
 
 export async function loadModelWithProgress(opts: ModelOptions): Promise<Model> {
+  if (opts.model === DEFAULT_MODEL_DIR && !existsSync(join(DEFAULT_MODEL_DIR, 'config.json'))) {
+    throw new InputError(`no --model given, and the bundled model is not in this checkout (${DEFAULT_MODEL_DIR}): pass --model DIR`);
+  }
   const bar = progressBar('loading');
   try {
     return await Model.load(opts.model, {
