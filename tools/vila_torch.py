@@ -240,6 +240,8 @@ class VilaTorch:
                     assert index["weight_map"].get(k) == fn, f"{k} not mapped to {fn}"
                 self.lw.update(part)
             assert set(self.lw) == set(index["weight_map"]), "index and shards disagree"
+        elif os.path.exists(os.path.join(root, "llm", "model.safetensors")):  # unsharded, as HF writes small models
+            self.lw = read_safetensors(os.path.join(root, "llm", "model.safetensors"))
         self.dtype = torch.float32
         tm = os.path.join(root, "llm", "tokenizer.model")
         self.tok = LlamaSlowTokenizer(tm, self.lcfg.get("bos_token_id", 1)) if os.path.exists(tm) else None

@@ -27,14 +27,13 @@ from batches import Encoded, greedy, preprocess  # noqa: E402
 from data import make_samples  # noqa: E402
 from model import VilaShapes  # noqa: E402
 from PIL import Image  # noqa: E402
-from vila_torch import IMAGE_TOKEN_INDEX, VilaTorch, build_prompt, read_safetensors, tokenizer_image_token  # noqa: E402
-
-WEIGHT_FILES = ("llm/model.safetensors", "vision_tower/model.safetensors", "mm_projector/model.safetensors")
+from vila_torch import IMAGE_TOKEN_INDEX, VilaTorch, build_prompt, tokenizer_image_token  # noqa: E402
+from write_checkpoint import WEIGHT_FILES, load_checkpoint  # noqa: E402
 
 
 def weights_digest(model_dir: str) -> str:
     h = hashlib.sha256()
-    for f in WEIGHT_FILES:
+    for f in WEIGHT_FILES.values():  # llm, vision_tower, mm_projector: the order the TS test hashes in
         with open(os.path.join(model_dir, f), "rb") as fh:
             h.update(hashlib.sha256(fh.read()).digest())
     return h.hexdigest()
@@ -62,11 +61,7 @@ def read_set(heldout: str):
 def trained_answers(model_dir: str, heldout: str, qs, ref: VilaTorch):
     cfg = json.load(open(os.path.join(model_dir, "training.json")))
     model = VilaShapes(cfg["dims"])
-    sds = {"llm": read_safetensors(os.path.join(model_dir, WEIGHT_FILES[0])),
-           "vision_tower": read_safetensors(os.path.join(model_dir, WEIGHT_FILES[1])),
-           "mm_projector": read_safetensors(os.path.join(model_dir, WEIGHT_FILES[2]))}
-    for name, sd in sds.items():
-        getattr(model, name).load_state_dict({k: v.float() for k, v in sd.items()}, strict=True)
+    load_checkpoint(model, model_dir)
     model.eval()
     paths = sorted({p for q in qs for p in q["images"]})
     slot = {p: i for i, p in enumerate(paths)}

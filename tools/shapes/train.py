@@ -38,8 +38,8 @@ from model import VilaShapes  # noqa: E402
 from scenes import N_LABELS, label_mask  # noqa: E402
 from tokenizer import train_tokenizer  # noqa: E402
 from vision_pretrain import picture_counts, pretrain_tower  # noqa: E402
-from vila_torch import VICUNA_SYSTEM, LlamaSlowTokenizer, read_safetensors  # noqa: E402
-from write_checkpoint import write_checkpoint  # noqa: E402
+from vila_torch import VICUNA_SYSTEM, LlamaSlowTokenizer  # noqa: E402
+from write_checkpoint import load_checkpoint, write_checkpoint  # noqa: E402
 
 VAL_SEED_OFFSET = 1000  # validation pictures come from seed + 1000 (the held-out test set uses another seed)
 
@@ -52,14 +52,6 @@ def dims(vocab: int, seed: int) -> dict:
         hidden=192, heads=6, kv_heads=6, inter=512, layers=4, vocab=vocab,
         rope_theta=10000.0, rms_eps=1e-5, max_pos=512,
     )
-
-
-def load_folder(model, folder: str) -> None:
-    """The weights of a written vila-shapes folder into the training graph (bf16 -> float32)."""
-    for name, f in (("llm", "llm/model.safetensors"), ("vision_tower", "vision_tower/model.safetensors"),
-                    ("mm_projector", "mm_projector/model.safetensors")):
-        sd = read_safetensors(os.path.join(folder, f))
-        getattr(model, name).load_state_dict({k: v.float() for k, v in sd.items()}, strict=True)
 
 
 def log(msg: str) -> None:
@@ -140,7 +132,7 @@ def main() -> None:
 
     model = VilaShapes(d)
     if args.init_from:
-        load_folder(model, args.init_from)
+        load_checkpoint(model, args.init_from)
         log(f"  continuing from the weights in {args.init_from}")
     n_params = sum(p.numel() for p in model.parameters())
     # training only, not saved: reads what each patch shows from the tower's selected features
