@@ -7,7 +7,7 @@ SentencePiece tokenizer, vicuna_v1 template) on synthetic pictures of shapes, on
 Recipe (every number is a flag; the defaults are the shipped model's):
   data     24000 pictures drawn from --seed (tools/shapes/data.py), three questions each, asked as one
            multi-turn vicuna_v1 conversation; a SentencePiece BPE tokenizer (600 pieces) trained on the text
-  stage 1  the vision tower alone, 900 steps x 128 pictures, AdamW lr 1e-3 (tools/shapes/vision_pretrain.py)
+  stage 1  the vision tower alone, 900 steps x 128 pictures, AdamW lr 2e-3 (tools/shapes/vision_pretrain.py)
   stage 2  everything, 1500 steps x 32 conversations, AdamW lr 1e-3 (warm-up 150, cosine), loss on the
            answers and </s> only, plus 0.5 x the per-patch auxiliary loss of stage 1
 Validation: greedy exact match on questions drawn from --seed + 1000, every 250 steps and with the bf16
@@ -88,7 +88,7 @@ def main() -> None:
     ap.add_argument("--data-seed", type=int, help="seed of the training pictures (default: --seed)")
     ap.add_argument("--tower-steps", type=int, default=900, help="stage 1: vision tower alone (0: skip)")
     ap.add_argument("--tower-batch", type=int, default=128)
-    ap.add_argument("--tower-lr", type=float, default=1e-3)
+    ap.add_argument("--tower-lr", type=float, default=2e-3)
     ap.add_argument("--aux-weight", type=float, default=0.5, help="weight of the per-patch auxiliary loss (0: off)")
     ap.add_argument("--val", type=int, default=400, help="validation questions")
     ap.add_argument("--eval-every", type=int, default=250)
