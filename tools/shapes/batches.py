@@ -157,7 +157,6 @@ def greedy(model, enc, samples, pixels_u8, idx, eos_id: int, max_new: int = 8):
 def patch_labels(masks, patch: int, n_labels: int) -> torch.Tensor:
     """Label masks (N, S, S) -> (N, (S/patch)^2, n_labels) area fractions, row-major like the tower's
     patch sequence."""
-    import numpy as np
     n, S, _ = masks.shape
     g = S // patch
     out = np.empty((n, g * g, n_labels), dtype=np.float16)

@@ -6,7 +6,7 @@ with one canonical form per kind of question, so exact match is a fair score.
 """
 import random
 
-from scenes import SHAPES, Scene
+from scenes import COLOURS, SHAPES, Scene
 
 NUMBERS = ["Zero.", "One.", "Two.", "Three."]
 PLURAL = {k: k + "s" for k in SHAPES}
@@ -161,7 +161,6 @@ def ask_is_colour(scene, rng):
     if not candidates:
         return None
     s = rng.choice(candidates)
-    from scenes import COLOURS
     colour = s.colour if rng.random() < 0.5 else rng.choice(list(COLOURS))
     q = rng.choice([f"Is the {s.kind} {colour}?", f"Is the {s.kind} in the picture {colour}?",
                     f"Is the colour of the {s.kind} {colour}?" if rng.random() < 0.5 else

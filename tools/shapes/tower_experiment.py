@@ -23,7 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, ".."))
 from batches import normalise, patch_labels, preprocess  # noqa: E402
-from model import SiglipTower  # noqa: E402
+from model import SiglipTower, VilaShapes  # noqa: E402
 from scenes import N_LABELS, SHAPES, draw, label_mask, random_scene  # noqa: E402
 
 
@@ -56,12 +56,7 @@ def main() -> None:
     y_tr, y_te = kinds_present(tr_s), kinds_present(te_s)
     print(f"pictures ready in {time.time() - t0:.0f} s", flush=True)
     tower = SiglipTower(cfg)
-    for m in tower.modules():  # as VilaShapes._init
-        if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d)):
-            torch.nn.init.normal_(m.weight, std=0.02)
-            torch.nn.init.zeros_(m.bias)
-        elif isinstance(m, torch.nn.Embedding):
-            torch.nn.init.normal_(m.weight, std=0.02)
+    tower.apply(VilaShapes._init)  # initialised as in training
     patch_head, kind_head = torch.nn.Linear(hidden, N_LABELS), torch.nn.Linear(hidden, len(SHAPES))
     params = list(tower.parameters()) + list(patch_head.parameters()) + list(kind_head.parameters())
     opt = torch.optim.AdamW(params, lr=lr, betas=(0.9, 0.98), weight_decay=0.05)
