@@ -59,10 +59,11 @@ def pictures(samples, idx):
     return [p for i in idx for p in samples[i]["images"]]
 
 
-def assemble(model, enc: Encoded, samples, img, idx, with_answers: bool, extra=None):
+def assemble(model, enc: Encoded, samples, img, idx, with_answers: bool, extra=None, positions=None):
     """Rows idx -> (embeddings (B, T, D), lengths, targets (B, T) or None). Image placeholders become
     the projector's rows img (N, tokens, D) for the rows' pictures, in order. extra: per-row generated
-    ids to append."""
+    ids to append. positions: a list that receives, per row, (token id, position, supervised) of every
+    text token."""
     n_tok = img.shape[1] if img is not None else 0
     seqs, sups = [], []
     for r, i in enumerate(idx):
@@ -86,12 +87,16 @@ def assemble(model, enc: Encoded, samples, img, idx, with_answers: bool, extra=N
     targets = torch.full((B, T), IGNORE, dtype=torch.long) if with_answers else None
     for r, seq in enumerate(seqs):
         t = 0
+        if positions is not None:
+            positions.append([])
         for tokid, supervised in zip(seq, sups[r]):
             if tokid == IMAGE_TOKEN_INDEX:
                 is_img[r, t:t + n_tok] = True
                 t += n_tok
             else:
                 ids[r, t] = tokid
+                if positions is not None:
+                    positions[r].append((tokid, t, supervised))
                 if supervised:
                     targets[r, t - 1] = tokid  # position t - 1 predicts token t
                 t += 1
@@ -107,26 +112,31 @@ def prefix_cache(model, enc: Encoded):
     return kvs
 
 
-def loss_on(model, enc, samples, pixels_u8, idx, aux_head=None, patch_labels=None):
-    """Mean cross-entropy of the answer tokens (and </s>); with aux_head, also the auxiliary loss:
-    each vision patch's features predict what that patch shows (soft labels: the area fractions of
-    background and each shape/colour), a training-only signal that teaches the tower to see."""
+def loss_on(model, enc, samples, pixels_u8, idx, aux=None, probe=None):
+    """Mean cross-entropy of the answer tokens (and </s>); with aux (a function of the tower's features
+    and the picture indices), also that training-only auxiliary loss on what each patch shows; with probe
+    (a function of the language model's residual streams, the rows and their text token positions), also
+    that training-only loss on the words of the questions. Returns (loss, aux loss, probe loss)."""
     past = prefix_cache(model, enc)
     P = len(enc.prefix)
     pics = pictures(samples, idx)
     feats = model.vision_tower(normalise(pixels_u8[pics]))
     img = model.mm_projector(feats)
-    emb, _, targets = assemble(model, enc, samples, img, idx, True)
-    h, _ = model.llm(emb, start=P, past=past)
+    positions, streams = [], []
+    emb, _, targets = assemble(model, enc, samples, img, idx, True, positions=positions)
+    h, _ = model.llm(emb, start=P, past=past, collect=streams)
     sel = targets != IGNORE
     logits = model.llm.lm_head(h[sel])
     loss = torch.nn.functional.cross_entropy(logits, targets[sel])
-    if aux_head is None:
-        return loss, None
-    target = patch_labels[pics].float().reshape(-1, patch_labels.shape[-1])
-    logp = torch.log_softmax(aux_head(feats).reshape(-1, target.shape[-1]), dim=-1)
-    aux = -(target * logp).sum(-1).mean()
-    return loss, aux
+    return (loss, None if aux is None else aux(feats, pics),
+            None if probe is None else probe(streams, idx, positions))
+
+
+def soft_patch_loss(patch_head, feats, labels) -> torch.Tensor:
+    """Each patch's features predict what it shows (soft labels: area fractions of background and each
+    shape/colour)."""
+    logp = torch.log_softmax(patch_head(feats), dim=-1)
+    return -(labels.float() * logp).sum(-1).mean()
 
 
 @torch.no_grad()

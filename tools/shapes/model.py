@@ -79,7 +79,7 @@ class Projector(nn.Module):
     def forward(self, feats):
         B, L, C = feats.shape
         g = int(math.isqrt(L))
-        x = VilaTorch.flat_square(feats.reshape(B, g, g, C))
+        x = VilaTorch.flat_square(feats.contiguous().reshape(B, g, g, C))  # memory layout only
         x = x.reshape(B, -1, x.shape[-1])
         return self.layers(x)
 
@@ -167,15 +167,18 @@ class Llama(nn.Module):
         self.register_buffer("cos", emb.cos(), persistent=False)
         self.register_buffer("sin", emb.sin(), persistent=False)
 
-    def forward(self, x, start=0, past=None):
+    def forward(self, x, start=0, past=None, collect=None):
         """x (B, T, D) embeddings; past: per-layer (k, v) for positions < start. Returns normed hidden
-        states (B, T, D) and the per-layer (k, v) of these positions."""
+        states (B, T, D) and the per-layer (k, v) of these positions. collect: a list that receives the
+        residual stream after each layer (for training-only probes)."""
         T = x.shape[1]
         cos, sin = self.cos[start:start + T], self.sin[start:start + T]
         kvs = []
         for i, layer in enumerate(self.model.layers):
             x, kv = layer(x, cos, sin, None if past is None else past[i])
             kvs.append(kv)
+            if collect is not None:
+                collect.append(x)
         return self.model.norm(x), kvs
 
 

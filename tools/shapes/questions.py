@@ -266,6 +266,16 @@ def ask_pair(a: Scene, b: Scene, rng):
     return q, f"{cap(s.colour)}."
 
 
+def set_weights(weights: dict) -> None:
+    """Change how often some kinds of question are asked ({"is_there": 2.0, ...}; the kind is the asker's
+    name without "ask_")."""
+    names = {ask.__name__[4:] for ask, _ in ONE_IMAGE}
+    unknown = set(weights) - names
+    if unknown:
+        raise ValueError(f"unknown kinds of question {sorted(unknown)}; known: {sorted(names)}")
+    ONE_IMAGE[:] = [(ask, weights.get(ask.__name__[4:], w)) for ask, w in ONE_IMAGE]
+
+
 def ask_one(scene: Scene, rng: random.Random):
     """A question of a kind drawn (with the weights above) among those that make sense for the scene."""
     fits = [(qa, w, ask.__name__[4:]) for qa, w, ask in ((ask(scene, rng), w, ask) for ask, w in ONE_IMAGE)

@@ -183,3 +183,17 @@ def label_mask(scene: Scene, size: int) -> np.ndarray:
 
 
 N_LABELS = 1 + len(SHAPES) * len(COLOURS)
+
+
+def centre_cells(scene: Scene, size: int, patch: int) -> np.ndarray:
+    """For each patch of the model's input (size x size, row-major): the label (as in label_mask) of the
+    shape whose centre lies in it, else 0. Shapes keep margins wider than a patch's diagonal, so no patch
+    holds two centres. Used by the auxiliary loss that teaches the tower one mark per shape (counting)."""
+    g = size // patch
+    out = np.zeros(g * g, dtype=np.int64)
+    colours = list(COLOURS)
+    for s in scene.shapes:
+        col = min(g - 1, int(s.cx * size / scene.width) // patch)
+        row = min(g - 1, int(s.cy * size / scene.height) // patch)
+        out[row * g + col] = 1 + SHAPES.index(s.kind) * len(colours) + colours.index(s.colour)
+    return out

@@ -32,24 +32,27 @@ import torch  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, ".."))
-from batches import Encoded, greedy, loss_on, patch_labels, preprocess  # noqa: E402
+from batches import Encoded, greedy, loss_on, patch_labels, preprocess, soft_patch_loss  # noqa: E402
 from data import make_samples  # noqa: E402
 from model import VilaShapes  # noqa: E402
-from scenes import N_LABELS, label_mask  # noqa: E402
+from scenes import N_LABELS, centre_cells, label_mask  # noqa: E402
 from tokenizer import train_tokenizer  # noqa: E402
-from vision_pretrain import picture_counts, pretrain_tower  # noqa: E402
+from questions import set_weights  # noqa: E402
+from vision_pretrain import centre_loss, picture_counts, pretrain_tower  # noqa: E402
 from vila_torch import VICUNA_SYSTEM, LlamaSlowTokenizer  # noqa: E402
+from word_probe import WordProbe  # noqa: E402
 from write_checkpoint import load_checkpoint, write_checkpoint  # noqa: E402
 
 VAL_SEED_OFFSET = 1000  # validation pictures come from seed + 1000 (the held-out test set uses another seed)
 
 
-def dims(vocab: int, seed: int) -> dict:
+def dims(vocab: int, seed: int, image_size: int = 128, hidden: int = 192, heads: int = 6, inter: int = 512,
+         layers: int = 4) -> dict:
     return dict(
         variant="vila-shapes", seed=seed, tower="siglip", aspect="resize",
-        image_size=112, patch_size=16, grid=7, v_hidden=128, v_heads=4, v_inter=512, v_layers=4,
+        image_size=image_size, patch_size=16, grid=image_size // 16, v_hidden=128, v_heads=4, v_inter=512, v_layers=4,
         select_layer=-2, select_feature="cls_patch", projector="mlp_downsample",
-        hidden=192, heads=6, kv_heads=6, inter=512, layers=4, vocab=vocab,
+        hidden=hidden, heads=heads, kv_heads=heads, inter=inter, layers=layers, vocab=vocab,
         rope_theta=10000.0, rms_eps=1e-5, max_pos=512,
     )
 
@@ -83,6 +86,11 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--warmup", type=int, default=150)
     ap.add_argument("--vocab", type=int, default=600)
+    ap.add_argument("--image-size", type=int, default=128, help="the tower's input (patches of 16 px)")
+    ap.add_argument("--llm-hidden", type=int, default=192)
+    ap.add_argument("--llm-heads", type=int, default=6)
+    ap.add_argument("--llm-inter", type=int, default=512)
+    ap.add_argument("--llm-layers", type=int, default=4)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--init-from", help="continue training the model in this folder (its weights and tokenizer)")
     ap.add_argument("--data-seed", type=int, help="seed of the training pictures (default: --seed)")
@@ -90,6 +98,14 @@ def main() -> None:
     ap.add_argument("--tower-batch", type=int, default=128)
     ap.add_argument("--tower-lr", type=float, default=2e-3)
     ap.add_argument("--aux-weight", type=float, default=0.5, help="weight of the per-patch auxiliary loss (0: off)")
+    ap.add_argument("--probe-weight", type=float, default=0.0,
+                    help="weight of the training-only loss on the question words that name a shape or colour "
+                         "(tools/shapes/word_probe.py; 0: off)")
+    ap.add_argument("--tower-lr-scale", type=float, default=1.0, help="stage 2: the tower's learning rate is --lr times this")
+    ap.add_argument("--weights", help="how often each kind of question is asked, e.g. is_there=2,where=3 "
+                    "(the others keep their weights in questions.py)")
+    ap.add_argument("--keep-heads", action="store_true", help="also save the training-only heads (aux_heads.pt), "
+                    "for --init-from")
     ap.add_argument("--val", type=int, default=400, help="validation questions")
     ap.add_argument("--eval-every", type=int, default=250)
     args = ap.parse_args()
@@ -100,12 +116,15 @@ def main() -> None:
     random.seed(args.seed)
     np.random.seed(args.seed)
 
+    # validation asks with the default weights of each kind of question (as the held-out test set does)
+    val_imgs, _, val = make_samples(args.seed + VAL_SEED_OFFSET, args.val // 2)
+    val = val[: args.val]
+    if args.weights:
+        set_weights(dict((k, float(v)) for k, v in (kv.split("=") for kv in args.weights.split(","))))
     data_seed = args.seed if args.data_seed is None else args.data_seed
     log(f"drawing {args.scenes} training pictures (seed {data_seed}) ...")
     train_imgs, train_scenes, train = make_samples(data_seed, args.scenes, per_scene=args.turns,
                                                    conversations=args.turns > 1)
-    val_imgs, _, val = make_samples(args.seed + VAL_SEED_OFFSET, args.val // 2)
-    val = val[: args.val]
     log(f"  {len(train)} training conversations, {len(val)} validation questions ({time.time() - t0:.0f} s)")
 
     os.makedirs(os.path.join(args.out, "llm"), exist_ok=True)
@@ -118,13 +137,13 @@ def main() -> None:
     tok = LlamaSlowTokenizer(tok_path)
     vocab = tok.sp.get_piece_size()
     eos = tok.sp.eos_id()
-    d = dims(vocab, args.seed)
+    d = dims(vocab, args.seed, args.image_size, args.llm_hidden, args.llm_heads, args.llm_inter, args.llm_layers)
 
     train_px = preprocess(train_imgs, d["image_size"])
     S = d["image_size"]
     labels = patch_labels(np.stack([label_mask(sc, S) for sc in train_scenes]), d["patch_size"], N_LABELS)
+    centres = torch.from_numpy(np.stack([centre_cells(sc, S, d["patch_size"]) for sc in train_scenes]))
     counts = picture_counts(train_scenes)
-    del train_scenes
     val_px = preprocess(val_imgs, d["image_size"])
     del train_imgs, val_imgs
     enc, val_enc = Encoded(train, tok, eos), Encoded(val, tok, eos)
@@ -135,19 +154,33 @@ def main() -> None:
         load_checkpoint(model, args.init_from)
         log(f"  continuing from the weights in {args.init_from}")
     n_params = sum(p.numel() for p in model.parameters())
-    # training only, not saved: reads what each patch shows from the tower's selected features
-    aux_head = torch.nn.Linear(d["v_hidden"], N_LABELS)
+    # training only, not part of the model: read what each patch shows, and whose centre it holds, from the
+    # tower's selected features
+    heads = torch.nn.ModuleDict({"patch": torch.nn.Linear(d["v_hidden"], N_LABELS),
+                                 "centre": torch.nn.Linear(d["v_hidden"], N_LABELS)})
+    if args.init_from and os.path.exists(os.path.join(args.init_from, "aux_heads.pt")):
+        heads.load_state_dict(torch.load(os.path.join(args.init_from, "aux_heads.pt")))
     tower_curve, t_tower = [], time.time()
     if args.tower_steps > 0:
         log(f"stage 1: the vision tower alone, {args.tower_steps} steps of {args.tower_batch} pictures")
-        tower_curve = pretrain_tower(model.vision_tower, aux_head, train_px, labels, counts, args.tower_steps,
+        tower_curve = pretrain_tower(model.vision_tower, heads["patch"], heads["centre"], train_px, labels, centres,
+                                     counts, args.tower_steps,
                                      args.tower_batch, args.tower_lr, args.seed, log)
         log("stage 2: the whole model on the conversations")
-    params = list(model.named_parameters()) + [("aux." + n, p) for n, p in aux_head.named_parameters()]
-    decay = [p for n, p in params if p.dim() >= 2]
-    no_decay = [p for n, p in params if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}],
-                            lr=args.lr, betas=(0.9, 0.98), eps=1e-8)
+    probe = WordProbe(d["hidden"], tok.sp, train, train_scenes) if args.probe_weight > 0 else None
+    params = list(model.named_parameters()) + [("aux." + n, p) for n, p in heads.named_parameters()]
+    if probe is not None:
+        params += [("probe." + n, p) for n, p in probe.named_parameters()]
+    groups = []
+    for tower in (True, False):
+        for decay in (True, False):
+            ps = [p for n, p in params if n.startswith("vision_tower.") == tower and (p.dim() >= 2) == decay]
+            groups.append({"params": ps, "weight_decay": 0.05 if decay else 0.0,
+                           "scale": args.tower_lr_scale if tower else 1.0})
+    opt = torch.optim.AdamW(groups, lr=args.lr, betas=(0.9, 0.98), eps=1e-8)
+
+    def aux_loss(feats, pics):
+        return soft_patch_loss(heads["patch"], feats, labels[pics]) + centre_loss(heads["centre"], feats, centres[pics])
 
     def lr_at(step):
         if step < args.warmup:
@@ -168,21 +201,29 @@ def main() -> None:
         idx = order[pos:pos + args.batch]
         pos += args.batch
         for g in opt.param_groups:
-            g["lr"] = lr_at(step)
+            g["lr"] = lr_at(step) * g["scale"]
         model.train()
-        loss, aux = loss_on(model, enc, train, train_px, idx, aux_head if args.aux_weight > 0 else None, labels)
+        loss, aux, probe_loss = loss_on(model, enc, train, train_px, idx, aux_loss if args.aux_weight > 0 else None,
+                                        probe)
+        total = loss
+        if aux is not None:
+            total = total + args.aux_weight * aux
+        if probe_loss is not None:
+            total = total + args.probe_weight * probe_loss
         opt.zero_grad(set_to_none=True)
-        (loss if aux is None else loss + args.aux_weight * aux).backward()
+        total.backward()
         torch.nn.utils.clip_grad_norm_([p for _, p in params], 1.0)
         opt.step()
         ema = loss.item() if ema is None else 0.95 * ema + 0.05 * loss.item()
         if step % 25 == 0 or step == args.steps - 1:
             curve.append({"step": step, "loss": round(loss.item(), 5), "loss_ema": round(ema, 5),
-                          **({} if aux is None else {"aux_loss": round(aux.item(), 5)})})
+                          **({} if aux is None else {"aux_loss": round(aux.item(), 5)}),
+                          **({} if probe_loss is None else {"probe_loss": round(float(probe_loss), 5)})})
             el = time.time() - t_train
             eta = el / (step + 1) * (args.steps - step - 1)
             log(f"step {step + 1}/{args.steps}  loss {loss.item():.4f} (ema {ema:.4f})"
-                f"{'' if aux is None else f'  aux {aux.item():.4f}'}  lr {lr_at(step):.2e}  "
+                f"{'' if aux is None else f'  aux {aux.item():.4f}'}"
+                f"{'' if probe_loss is None else f'  probe {float(probe_loss):.4f}'}  lr {lr_at(step):.2e}  "
                 f"{el:.0f} s elapsed, ~{eta:.0f} s left")
         if (step + 1) % args.eval_every == 0 or step == args.steps - 1:
             model.eval()
@@ -190,6 +231,9 @@ def main() -> None:
             evals.append({"step": step + 1, "val_accuracy": acc, "by_kind": kinds})
             log(f"  validation exact match after {step + 1} steps: {acc * 100:.1f}%  "
                 + " ".join(f"{k} {r}/{n}" for k, (r, n) in sorted(kinds.items())))
+            if step < args.steps - 1:  # the weights so far (float32 rounded to bf16), to continue from if stopped
+                write_checkpoint(args.out, model, d)
+                torch.save(heads.state_dict(), os.path.join(args.out, "aux_heads.pt"))
 
     # the model as it is written (bf16): its validation accuracy is the one that counts
     with torch.no_grad():
@@ -201,12 +245,17 @@ def main() -> None:
 
     recipe = {k: v for k, v in vars(args).items() if k != "out"}
     write_checkpoint(args.out, model, d)
+    heads_path = os.path.join(args.out, "aux_heads.pt")
+    if args.keep_heads:
+        torch.save(heads.state_dict(), heads_path)
+    elif os.path.exists(heads_path):
+        os.remove(heads_path)
     with open(os.path.join(args.out, "training.json"), "w") as f:
         json.dump({
             "command": "/usr/bin/python3 tools/shapes/train.py " + " ".join(
                 f"--{k.replace('_', '-')} {v}" for k, v in recipe.items() if v is not None) + f" --out {args.out}",
             "recipe": recipe, "dims": d, "parameters": n_params, "train_questions": len(train),
-            "prompt_prefix_tokens": len(enc.prefix), "final_loss_ema": round(ema, 5), "tower_curve": tower_curve,
+            "prompt_prefix_tokens": len(enc.prefix), "final_loss_ema": None if ema is None else round(ema, 5), "tower_curve": tower_curve,
             "tower_seconds": round(t_train - t_tower),
             "val_accuracy_bf16": acc_bf16, "val_by_kind_bf16": kinds_bf16, "evals": evals, "train_seconds": round(time.time() - t_train),
             "total_seconds": round(time.time() - t0), "torch": torch.__version__, "curve": curve,

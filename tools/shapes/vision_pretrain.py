@@ -4,6 +4,7 @@ VILA starts from a pretrained SigLIP; here the tower starts from random weights,
 star from a circle only through the language model's answers is slow. So, first, the tower (the layers
 VILA uses, up to hidden_states[-2]) is trained on pictures alone with two training-only heads:
   - per patch: what the patch shows (area fractions of background and each shape/colour), soft labels;
+  - per patch: the shape/colour whose centre lies in it, if any (one mark per shape, for counting);
   - per picture: how many shapes of each kind and of each colour (0-3), from the mean of the patches;
   - per picture: which kinds and colours are present (multi-label), from the maximum over the patches
     (added after runs with only the two heads above still answered "what shape" at chance level after
@@ -18,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from batches import normalise
+from batches import normalise, soft_patch_loss
 from scenes import COLOURS, SHAPES
 
 COUNT_GROUPS = len(SHAPES) + len(COLOURS)  # each predicted as 0, 1, 2 or 3
@@ -35,14 +36,20 @@ def picture_counts(scenes) -> torch.Tensor:
     return torch.from_numpy(np.minimum(out, 3))
 
 
-def pretrain_tower(tower, patch_head, px_u8, patch_labels, counts, steps: int, batch: int, lr: float, seed: int,
+def centre_loss(centre_head, feats, centres) -> torch.Tensor:
+    """Cross-entropy of each patch's "whose centre is here" class (0: none)."""
+    return F.cross_entropy(centre_head(feats).reshape(-1, centre_head.out_features), centres.reshape(-1))
+
+
+def pretrain_tower(tower, patch_head, centre_head, px_u8, patch_labels, centres, counts, steps: int, batch: int, lr: float, seed: int,
                    log) -> list:
-    """Train tower + patch_head (+ a count head made here) for `steps` steps; returns the loss curve."""
+    """Train tower + patch_head + centre_head (+ count and presence heads made here) for `steps` steps; returns the loss curve."""
     C = patch_head.in_features
     count_head = torch.nn.Linear(C, COUNT_GROUPS * 4)
     present_head = torch.nn.Linear(C, COUNT_GROUPS)
     present = (counts > 0).float()
-    params = (list(tower.parameters()) + list(patch_head.parameters()) + list(count_head.parameters())
+    params = (list(tower.parameters()) + list(patch_head.parameters()) + list(centre_head.parameters())
+              + list(count_head.parameters())
               + list(present_head.parameters()))
     opt = torch.optim.AdamW(params, lr=lr, betas=(0.9, 0.98), weight_decay=0.05)
     gen = torch.Generator().manual_seed(seed)
@@ -54,14 +61,14 @@ def pretrain_tower(tower, patch_head, px_u8, patch_labels, counts, steps: int, b
             g["lr"] = lr * min(1.0, (step + 1) / warm) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * step / steps)))
         idx = torch.randint(0, n, (batch,), generator=gen)
         feats = tower(normalise(px_u8[idx]))
-        target = patch_labels[idx].float()
-        patch_loss = -(target * torch.log_softmax(patch_head(feats), dim=-1)).sum(-1).mean()
+        patch_loss = soft_patch_loss(patch_head, feats, patch_labels[idx])
         logits = count_head(feats.mean(1)).view(batch, COUNT_GROUPS, 4)
         count_loss = F.cross_entropy(logits.reshape(-1, 4), counts[idx].reshape(-1))
         present_logits = present_head(feats.max(1).values)
         present_loss = F.binary_cross_entropy_with_logits(present_logits, present[idx])
+        c_loss = centre_loss(centre_head, feats, centres[idx])
         opt.zero_grad(set_to_none=True)
-        (patch_loss + count_loss + present_loss).backward()
+        (patch_loss + count_loss + present_loss + c_loss).backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         if step % 50 == 0 or step == steps - 1:
@@ -70,8 +77,9 @@ def pretrain_tower(tower, patch_head, px_u8, patch_labels, counts, steps: int, b
             kacc = kinds_right.float().mean().item()
             curve.append({"step": step, "patch_loss": round(patch_loss.item(), 5),
                           "count_loss": round(count_loss.item(), 5), "present_loss": round(present_loss.item(), 5),
+                          "centre_loss": round(c_loss.item(), 5),
                           "all_counts_right": round(acc, 4), "kinds_right": round(kacc, 4)})
             el = time.time() - t0
             log(f"tower step {step + 1}/{steps}  patch {patch_loss.item():.4f}  counts {count_loss.item():.4f} "
-                f"(all right {acc * 100:.0f}%)  kinds present {present_loss.item():.4f} (right {kacc * 100:.0f}%)  {el:.0f} s elapsed, ~{el / (step + 1) * (steps - step - 1):.0f} s left")
+                f"(all right {acc * 100:.0f}%)  kinds present {present_loss.item():.4f} (right {kacc * 100:.0f}%)  centres {c_loss.item():.4f}  {el:.0f} s elapsed, ~{el / (step + 1) * (steps - step - 1):.0f} s left")
     return curve
