@@ -112,9 +112,10 @@ class LlamaLayer(nn.Module):
         self.mlp.up_proj = nn.Linear(D, I, bias=False)
         self.mlp.down_proj = nn.Linear(I, D, bias=False)
 
-    def forward(self, x, cos, sin, past=None):
+    def forward(self, x, cos, sin, past=None, keep=None):
         """x (B, T, D) at positions start..start+T-1 (cos/sin (T, hd)); past: (k, v) of earlier positions,
-        (Bp, kv, S, hd) with Bp 1 (shared prefix) or B. Returns (x, (k, v) of this call)."""
+        (Bp, kv, S, hd) with Bp 1 (shared prefix) or B. Returns (x, (k, v) of this call). keep: a list that
+        receives the attention probabilities (B, heads, T, S + T), for training-only losses."""
         B, T, D = x.shape
         hd = D // self.heads
         a = self.self_attn
@@ -139,7 +140,10 @@ class LlamaLayer(nn.Module):
         qpos = torch.arange(T)[:, None] + S0
         kpos = torch.arange(S0 + T)[None, :]
         att = att.masked_fill(kpos > qpos, float("-inf"))
-        o = (torch.softmax(att, dim=-1) @ v).transpose(1, 2).reshape(B, T, D)
+        probs = torch.softmax(att, dim=-1)
+        if keep is not None:
+            keep.append(probs)
+        o = (probs @ v).transpose(1, 2).reshape(B, T, D)
         x = x + a.o_proj(o)
         h = self.post_attention_layernorm(x)
         m = self.mlp
@@ -167,15 +171,15 @@ class Llama(nn.Module):
         self.register_buffer("cos", emb.cos(), persistent=False)
         self.register_buffer("sin", emb.sin(), persistent=False)
 
-    def forward(self, x, start=0, past=None, collect=None):
+    def forward(self, x, start=0, past=None, collect=None, attention=None):
         """x (B, T, D) embeddings; past: per-layer (k, v) for positions < start. Returns normed hidden
-        states (B, T, D) and the per-layer (k, v) of these positions. collect: a list that receives the
-        residual stream after each layer (for training-only probes)."""
+        states (B, T, D) and the per-layer (k, v) of these positions. For training-only losses: collect
+        receives the residual stream after each layer, attention the first layer's attention probabilities."""
         T = x.shape[1]
         cos, sin = self.cos[start:start + T], self.sin[start:start + T]
         kvs = []
         for i, layer in enumerate(self.model.layers):
-            x, kv = layer(x, cos, sin, None if past is None else past[i])
+            x, kv = layer(x, cos, sin, None if past is None else past[i], attention if i == 0 else None)
             kvs.append(kv)
             if collect is not None:
                 collect.append(x)

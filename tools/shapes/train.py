@@ -40,7 +40,7 @@ from tokenizer import train_tokenizer  # noqa: E402
 from questions import set_weights  # noqa: E402
 from vision_pretrain import centre_loss, picture_counts, pretrain_tower  # noqa: E402
 from vila_torch import VICUNA_SYSTEM, LlamaSlowTokenizer  # noqa: E402
-from word_probe import WordProbe  # noqa: E402
+from word_probe import WordAttention, WordProbe, token_label_mass  # noqa: E402
 from write_checkpoint import load_checkpoint, write_checkpoint  # noqa: E402
 
 VAL_SEED_OFFSET = 1000  # validation pictures come from seed + 1000 (the held-out test set uses another seed)
@@ -101,6 +101,9 @@ def main() -> None:
     ap.add_argument("--probe-weight", type=float, default=0.0,
                     help="weight of the training-only loss on the question words that name a shape or colour "
                          "(tools/shapes/word_probe.py; 0: off)")
+    ap.add_argument("--attend-weight", type=float, default=0.0,
+                    help="weight of the training-only loss on where question words naming a shape or colour look "
+                         "(tools/shapes/word_probe.py WordAttention; 0: off)")
     ap.add_argument("--tower-lr-scale", type=float, default=1.0, help="stage 2: the tower's learning rate is --lr times this")
     ap.add_argument("--weights", help="how often each kind of question is asked, e.g. is_there=2,where=3 "
                     "(the others keep their weights in questions.py)")
@@ -168,6 +171,7 @@ def main() -> None:
                                      args.tower_batch, args.tower_lr, args.seed, log)
         log("stage 2: the whole model on the conversations")
     probe = WordProbe(d["hidden"], tok.sp, train, train_scenes) if args.probe_weight > 0 else None
+    attend = WordAttention(tok.sp, train, token_label_mass(labels)) if args.attend_weight > 0 else None
     params = list(model.named_parameters()) + [("aux." + n, p) for n, p in heads.named_parameters()]
     if probe is not None:
         params += [("probe." + n, p) for n, p in probe.named_parameters()]
@@ -203,13 +207,15 @@ def main() -> None:
         for g in opt.param_groups:
             g["lr"] = lr_at(step) * g["scale"]
         model.train()
-        loss, aux, probe_loss = loss_on(model, enc, train, train_px, idx, aux_loss if args.aux_weight > 0 else None,
-                                        probe)
+        loss, aux, probe_loss, attend_loss = loss_on(model, enc, train, train_px, idx,
+                                                     aux_loss if args.aux_weight > 0 else None, probe, attend)
         total = loss
         if aux is not None:
             total = total + args.aux_weight * aux
         if probe_loss is not None:
             total = total + args.probe_weight * probe_loss
+        if attend_loss is not None:
+            total = total + args.attend_weight * attend_loss
         opt.zero_grad(set_to_none=True)
         total.backward()
         torch.nn.utils.clip_grad_norm_([p for _, p in params], 1.0)
@@ -218,12 +224,14 @@ def main() -> None:
         if step % 25 == 0 or step == args.steps - 1:
             curve.append({"step": step, "loss": round(loss.item(), 5), "loss_ema": round(ema, 5),
                           **({} if aux is None else {"aux_loss": round(aux.item(), 5)}),
-                          **({} if probe_loss is None else {"probe_loss": round(float(probe_loss), 5)})})
+                          **({} if probe_loss is None else {"probe_loss": round(float(probe_loss), 5)}),
+                          **({} if attend_loss is None else {"attend_loss": round(float(attend_loss), 5)})})
             el = time.time() - t_train
             eta = el / (step + 1) * (args.steps - step - 1)
             log(f"step {step + 1}/{args.steps}  loss {loss.item():.4f} (ema {ema:.4f})"
                 f"{'' if aux is None else f'  aux {aux.item():.4f}'}"
-                f"{'' if probe_loss is None else f'  probe {float(probe_loss):.4f}'}  lr {lr_at(step):.2e}  "
+                f"{'' if probe_loss is None else f'  probe {float(probe_loss):.4f}'}"
+                f"{'' if attend_loss is None else f'  attend {float(attend_loss):.4f}'}  lr {lr_at(step):.2e}  "
                 f"{el:.0f} s elapsed, ~{eta:.0f} s left")
         if (step + 1) % args.eval_every == 0 or step == args.steps - 1:
             model.eval()
