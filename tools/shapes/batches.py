@@ -112,26 +112,24 @@ def prefix_cache(model, enc: Encoded):
     return kvs
 
 
-def loss_on(model, enc, samples, pixels_u8, idx, aux=None, probe=None, attend=None):
-    """Mean cross-entropy of the answer tokens (and </s>); with aux (a function of the tower's features
-    and the picture indices), also that training-only auxiliary loss on what each patch shows; with probe
-    (a function of the language model's residual streams, the rows and their text token positions), also
-    that training-only loss on the words of the questions; with attend (a function of the first layer's
-    attention, the rows, their text token positions and the prefix length), that training-only loss on
-    where the question words look. Returns (loss, aux loss, probe loss, attend loss)."""
+def loss_on(model, enc, samples, pixels_u8, idx, aux=None, attend=None):
+    """Mean cross-entropy of the answer tokens (and </s>); with aux (a function of the tower's features,
+    the projector's output and the picture indices), also that training-only auxiliary loss; with attend
+    (a function of the first decoder layer's attention, the rows, their text token positions and the prefix
+    length), also that training-only loss on where the question words look. Returns (loss, aux loss,
+    attend loss)."""
     past = prefix_cache(model, enc)
     P = len(enc.prefix)
     pics = pictures(samples, idx)
     feats = model.vision_tower(normalise(pixels_u8[pics]))
     img = model.mm_projector(feats)
-    positions, streams, attention = [], [], []
+    positions, attention = [], []
     emb, _, targets = assemble(model, enc, samples, img, idx, True, positions=positions)
-    h, _ = model.llm(emb, start=P, past=past, collect=streams, attention=attention)
+    h, _ = model.llm(emb, start=P, past=past, attention=attention)
     sel = targets != IGNORE
     logits = model.llm.lm_head(h[sel])
     loss = torch.nn.functional.cross_entropy(logits, targets[sel])
-    return (loss, None if aux is None else aux(feats, pics),
-            None if probe is None else probe(streams, idx, positions),
+    return (loss, None if aux is None else aux(feats, img, pics),
             None if attend is None else attend(attention[0], idx, positions, P))
 
 

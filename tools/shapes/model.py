@@ -171,18 +171,16 @@ class Llama(nn.Module):
         self.register_buffer("cos", emb.cos(), persistent=False)
         self.register_buffer("sin", emb.sin(), persistent=False)
 
-    def forward(self, x, start=0, past=None, collect=None, attention=None):
+    def forward(self, x, start=0, past=None, attention=None):
         """x (B, T, D) embeddings; past: per-layer (k, v) for positions < start. Returns normed hidden
-        states (B, T, D) and the per-layer (k, v) of these positions. For training-only losses: collect
-        receives the residual stream after each layer, attention the first layer's attention probabilities."""
+        states (B, T, D) and the per-layer (k, v) of these positions. attention: a list that receives the
+        first layer's attention probabilities (for a training-only loss)."""
         T = x.shape[1]
         cos, sin = self.cos[start:start + T], self.sin[start:start + T]
         kvs = []
         for i, layer in enumerate(self.model.layers):
             x, kv = layer(x, cos, sin, None if past is None else past[i], attention if i == 0 else None)
             kvs.append(kv)
-            if collect is not None:
-                collect.append(x)
         return self.model.norm(x), kvs
 
 

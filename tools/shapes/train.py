@@ -6,10 +6,13 @@ SentencePiece tokenizer, vicuna_v1 template) on synthetic pictures of shapes, on
 
 Recipe (every number is a flag; the defaults are the shipped model's):
   data     24000 pictures drawn from --seed (tools/shapes/data.py), three questions each, asked as one
-           multi-turn vicuna_v1 conversation; a SentencePiece BPE tokenizer (600 pieces) trained on the text
-  stage 1  the vision tower alone, 900 steps x 128 pictures, AdamW lr 2e-3 (tools/shapes/vision_pretrain.py)
-  stage 2  everything, 1500 steps x 32 conversations, AdamW lr 1e-3 (warm-up 150, cosine), loss on the
-           answers and </s> only, plus 0.5 x the per-patch auxiliary loss of stage 1
+           multi-turn vicuna_v1 conversation, the kinds of question weighted by TRAIN_WEIGHTS; a SentencePiece
+           BPE tokenizer (600 pieces) trained on the text
+  stage 1  the vision tower alone (128 px), 1000 steps x 128 pictures, AdamW lr 2e-3, with training-only
+           heads (tools/shapes/vision_pretrain.py)
+  stage 2  everything, 2500 steps x 32 conversations, AdamW lr 1e-3 (warm-up 150, cosine), loss on the
+           answers and </s> only, plus 0.5 x the per-patch auxiliary losses of stage 1 and 0.5 x the loss on
+           where question words naming a shape or colour look (tools/shapes/word_attention.py)
 Validation: greedy exact match on questions drawn from --seed + 1000, every 250 steps and with the bf16
 weights at the end. Writes the checkpoint in the published VILA folder layout (bf16 safetensors,
 tokenizer.model, configs) and training.json (recipe, loss curves, validation accuracy by kind of
@@ -28,6 +31,7 @@ import time
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before torch loads BLAS: one BLAS thread beside torch's
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -40,9 +44,12 @@ from tokenizer import train_tokenizer  # noqa: E402
 from questions import set_weights  # noqa: E402
 from vision_pretrain import centre_loss, picture_counts, pretrain_tower  # noqa: E402
 from vila_torch import VICUNA_SYSTEM, LlamaSlowTokenizer  # noqa: E402
-from word_probe import WordAttention, WordProbe, token_label_mass  # noqa: E402
+from word_attention import WordAttention, centre_tokens  # noqa: E402
 from write_checkpoint import load_checkpoint, write_checkpoint  # noqa: E402
 
+# kinds of question that need the picture matched with a word of the question are asked more often in
+# training than in questions.py (validation and the held-out set use questions.py's weights)
+TRAIN_WEIGHTS = "shape=0.6,colour=0.6,describe=0.8,is_there=1.6,is_colour=1.4,colour_of=2,shape_of=2,side=2"
 VAL_SEED_OFFSET = 1000  # validation pictures come from seed + 1000 (the held-out test set uses another seed)
 
 
@@ -81,7 +88,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--scenes", type=int, default=24000, help="training pictures")
     ap.add_argument("--turns", type=int, default=3, help="questions per picture, asked as one multi-turn conversation")
-    ap.add_argument("--steps", type=int, default=1500)
+    ap.add_argument("--steps", type=int, default=2500)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--warmup", type=int, default=150)
@@ -94,19 +101,17 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--init-from", help="continue training the model in this folder (its weights and tokenizer)")
     ap.add_argument("--data-seed", type=int, help="seed of the training pictures (default: --seed)")
-    ap.add_argument("--tower-steps", type=int, default=900, help="stage 1: vision tower alone (0: skip)")
+    ap.add_argument("--tower-steps", type=int, default=1000, help="stage 1: vision tower alone (0: skip)")
     ap.add_argument("--tower-batch", type=int, default=128)
     ap.add_argument("--tower-lr", type=float, default=2e-3)
     ap.add_argument("--aux-weight", type=float, default=0.5, help="weight of the per-patch auxiliary loss (0: off)")
-    ap.add_argument("--probe-weight", type=float, default=0.0,
-                    help="weight of the training-only loss on the question words that name a shape or colour "
-                         "(tools/shapes/word_probe.py; 0: off)")
-    ap.add_argument("--attend-weight", type=float, default=0.0,
+    ap.add_argument("--attend-weight", type=float, default=0.5,
                     help="weight of the training-only loss on where question words naming a shape or colour look "
-                         "(tools/shapes/word_probe.py WordAttention; 0: off)")
+                         "(tools/shapes/word_attention.py; 0: off)")
     ap.add_argument("--tower-lr-scale", type=float, default=1.0, help="stage 2: the tower's learning rate is --lr times this")
-    ap.add_argument("--weights", help="how often each kind of question is asked, e.g. is_there=2,where=3 "
-                    "(the others keep their weights in questions.py)")
+    ap.add_argument("--weights", default=TRAIN_WEIGHTS,
+                    help="how often each kind of question is asked in training, e.g. is_there=2,where=3 (the "
+                         "others keep their weights in questions.py, which validation and the test set use)")
     ap.add_argument("--keep-heads", action="store_true", help="also save the training-only heads (aux_heads.pt), "
                     "for --init-from")
     ap.add_argument("--val", type=int, default=400, help="validation questions")
@@ -158,9 +163,14 @@ def main() -> None:
         log(f"  continuing from the weights in {args.init_from}")
     n_params = sum(p.numel() for p in model.parameters())
     # training only, not part of the model: read what each patch shows, and whose centre it holds, from the
-    # tower's selected features
+    # tower's selected features; and each picture token's row and column from the projector's output (so
+    # the language model gets where a token is in what it reads from it, not only in attention scores)
+    side = d["grid"] // 2
     heads = torch.nn.ModuleDict({"patch": torch.nn.Linear(d["v_hidden"], N_LABELS),
-                                 "centre": torch.nn.Linear(d["v_hidden"], N_LABELS)})
+                                 "centre": torch.nn.Linear(d["v_hidden"], N_LABELS),
+                                 "place": torch.nn.Linear(d["hidden"], 2 * side)})
+    token = torch.arange(side * side)  # the projector lists the merged grid column by column
+    place_targets = (token % side, token // side)  # (row, column) of each picture token
     if args.init_from and os.path.exists(os.path.join(args.init_from, "aux_heads.pt")):
         heads.load_state_dict(torch.load(os.path.join(args.init_from, "aux_heads.pt")))
     tower_curve, t_tower = [], time.time()
@@ -170,11 +180,8 @@ def main() -> None:
                                      counts, args.tower_steps,
                                      args.tower_batch, args.tower_lr, args.seed, log)
         log("stage 2: the whole model on the conversations")
-    probe = WordProbe(d["hidden"], tok.sp, train, train_scenes) if args.probe_weight > 0 else None
-    attend = WordAttention(tok.sp, train, token_label_mass(labels)) if args.attend_weight > 0 else None
+    attend = WordAttention(tok.sp, train, centre_tokens(centres)) if args.attend_weight > 0 else None
     params = list(model.named_parameters()) + [("aux." + n, p) for n, p in heads.named_parameters()]
-    if probe is not None:
-        params += [("probe." + n, p) for n, p in probe.named_parameters()]
     groups = []
     for tower in (True, False):
         for decay in (True, False):
@@ -183,8 +190,12 @@ def main() -> None:
                            "scale": args.tower_lr_scale if tower else 1.0})
     opt = torch.optim.AdamW(groups, lr=args.lr, betas=(0.9, 0.98), eps=1e-8)
 
-    def aux_loss(feats, pics):
-        return soft_patch_loss(heads["patch"], feats, labels[pics]) + centre_loss(heads["centre"], feats, centres[pics])
+    def aux_loss(feats, img, pics):
+        place = heads["place"](img).reshape(-1, 2, side)
+        n = place.shape[0] // (side * side)
+        place_loss = sum(F.cross_entropy(place[:, j], t.repeat(n)) for j, t in enumerate(place_targets))
+        return (soft_patch_loss(heads["patch"], feats, labels[pics]) + centre_loss(heads["centre"], feats, centres[pics])
+                + place_loss)
 
     def lr_at(step):
         if step < args.warmup:
@@ -207,13 +218,11 @@ def main() -> None:
         for g in opt.param_groups:
             g["lr"] = lr_at(step) * g["scale"]
         model.train()
-        loss, aux, probe_loss, attend_loss = loss_on(model, enc, train, train_px, idx,
-                                                     aux_loss if args.aux_weight > 0 else None, probe, attend)
+        loss, aux, attend_loss = loss_on(model, enc, train, train_px, idx, aux_loss if args.aux_weight > 0 else None,
+                                         attend)
         total = loss
         if aux is not None:
             total = total + args.aux_weight * aux
-        if probe_loss is not None:
-            total = total + args.probe_weight * probe_loss
         if attend_loss is not None:
             total = total + args.attend_weight * attend_loss
         opt.zero_grad(set_to_none=True)
@@ -224,13 +233,11 @@ def main() -> None:
         if step % 25 == 0 or step == args.steps - 1:
             curve.append({"step": step, "loss": round(loss.item(), 5), "loss_ema": round(ema, 5),
                           **({} if aux is None else {"aux_loss": round(aux.item(), 5)}),
-                          **({} if probe_loss is None else {"probe_loss": round(float(probe_loss), 5)}),
                           **({} if attend_loss is None else {"attend_loss": round(float(attend_loss), 5)})})
             el = time.time() - t_train
             eta = el / (step + 1) * (args.steps - step - 1)
             log(f"step {step + 1}/{args.steps}  loss {loss.item():.4f} (ema {ema:.4f})"
                 f"{'' if aux is None else f'  aux {aux.item():.4f}'}"
-                f"{'' if probe_loss is None else f'  probe {float(probe_loss):.4f}'}"
                 f"{'' if attend_loss is None else f'  attend {float(attend_loss):.4f}'}  lr {lr_at(step):.2e}  "
                 f"{el:.0f} s elapsed, ~{eta:.0f} s left")
         if (step + 1) % args.eval_every == 0 or step == args.steps - 1:
@@ -261,7 +268,8 @@ def main() -> None:
     with open(os.path.join(args.out, "training.json"), "w") as f:
         json.dump({
             "command": "/usr/bin/python3 tools/shapes/train.py " + " ".join(
-                f"--{k.replace('_', '-')} {v}" for k, v in recipe.items() if v is not None) + f" --out {args.out}",
+                f"--{k.replace('_', '-')}" + ("" if isinstance(v, bool) else f" {v}")
+                for k, v in recipe.items() if v is not None and v is not False) + f" --out {args.out}",
             "recipe": recipe, "dims": d, "parameters": n_params, "train_questions": len(train),
             "prompt_prefix_tokens": len(enc.prefix), "final_loss_ema": None if ema is None else round(ema, 5), "tower_curve": tower_curve,
             "tower_seconds": round(t_train - t_tower),
