@@ -40,7 +40,9 @@ def weights_digest(model_dir: str) -> str:
 
 
 def write_set(out: str, seed: int, n: int) -> None:
-    images, _, samples = make_samples(seed, n // 2 + 8)
+    images, _, samples = make_samples(seed, n // 2 + n // 10 + 8)  # two questions a picture, pairs use two
+    if len(samples) < n:
+        raise SystemExit(f"drew only {len(samples)} questions, wanted {n}")
     samples = samples[:n]
     used = sorted({i for s in samples for i in s["images"]})
     names = {i: f"images/{k:04d}.png" for k, i in enumerate(used)}
