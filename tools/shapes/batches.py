@@ -63,7 +63,7 @@ def assemble(model, enc: Encoded, samples, img, idx, with_answers: bool, extra=N
     """Rows idx -> (embeddings (B, T, D), lengths, targets (B, T) or None). Image placeholders become
     the projector's rows img (N, tokens, D) for the rows' pictures, in order. extra: per-row generated
     ids to append. positions: a list that receives, per row, (token id, position, supervised) of every
-    text token."""
+    text token, and (IMAGE_TOKEN_INDEX, first position, False) of every picture."""
     n_tok = img.shape[1] if img is not None else 0
     seqs, sups = [], []
     for r, i in enumerate(idx):
@@ -92,6 +92,8 @@ def assemble(model, enc: Encoded, samples, img, idx, with_answers: bool, extra=N
         for tokid, supervised in zip(seq, sups[r]):
             if tokid == IMAGE_TOKEN_INDEX:
                 is_img[r, t:t + n_tok] = True
+                if positions is not None:
+                    positions[r].append((tokid, t, False))
                 t += n_tok
             else:
                 ids[r, t] = tokid

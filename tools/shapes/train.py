@@ -249,6 +249,8 @@ def main() -> None:
             if step < args.steps - 1:  # the weights so far (float32 rounded to bf16), to continue from if stopped
                 write_checkpoint(args.out, model, d)
                 torch.save(heads.state_dict(), os.path.join(args.out, "aux_heads.pt"))
+                with open(os.path.join(args.out, "training.json"), "w") as f:
+                    json.dump({"unfinished": True, "recipe": vars(args), "dims": d, "evals": evals}, f, indent=1)
 
     # the model as it is written (bf16): its validation accuracy is the one that counts
     with torch.no_grad():

@@ -9,32 +9,50 @@ centres of the shapes it names, evenly. With a first version of this (run M), "i
 red" left their constant answers within 500 steps. The model itself is unchanged; this is a loss on its
 attention probabilities, used in training only.
 """
+import os
+import sys
+
 import torch
 
 from scenes import COLOURS, SHAPES
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from vila_torch import IMAGE_TOKEN_INDEX  # noqa: E402
+
 ATTEND_HEAD = 0  # the first-layer head whose attention is supervised
 ANY_SHAPE = ("shape", "shapes", "object", "objects", "thing", "things")  # words that name every shape
+ORDINALS = ("first", "second")  # in two-picture questions: every shape of that picture
 
 
 def word_ids(sp) -> dict:
-    """piece id -> ("kind", name), ("colour", name) or ("any", None), for the words (and plurals) that are
-    one piece."""
+    """tuple of piece ids -> ("kind", name), ("colour", name), ("any", None) or ("picture", index): how the
+    tokenizer writes each word (and plural) after a space."""
     out = {}
     for kind in SHAPES:
         for form in (kind, kind + "s"):
-            ids = sp.encode(form)
-            if len(ids) == 1:
-                out[ids[0]] = ("kind", kind)
+            out[tuple(sp.encode(form))] = ("kind", kind)
     for colour in COLOURS:
-        ids = sp.encode(colour)
-        if len(ids) == 1:
-            out[ids[0]] = ("colour", colour)
+        out[tuple(sp.encode(colour))] = ("colour", colour)
     for word in ANY_SHAPE:
-        ids = sp.encode(word)
-        if len(ids) == 1:
-            out[ids[0]] = ("any", None)
+        out[tuple(sp.encode(word))] = ("any", None)
+    for n, word in enumerate(ORDINALS):
+        out[tuple(sp.encode(word))] = ("picture", n)
     return out
+
+
+def find_words(words: dict, tokens) -> list:
+    """tokens: (token id, position, supervised) in order -> [(word, position of its last piece)] for the
+    words of `words` in unsupervised (question) text, longest match first."""
+    longest = max(len(k) for k in words)
+    found, ids = [], []
+    for tokid, t, supervised in tokens:
+        ids = (ids + [tokid])[-longest:] if not supervised else []
+        for n in range(min(len(ids), longest), 0, -1):
+            word = words.get(tuple(ids[-n:]))
+            if word is not None:
+                found.append((word, t))
+                break
+    return found
 
 
 def centre_tokens(centres: torch.Tensor) -> list:
@@ -52,7 +70,8 @@ def centre_tokens(centres: torch.Tensor) -> list:
 
 class WordAttention:
     """Callable loss: cross-entropy between the target described above and ATTEND_HEAD's attention
-    probabilities at each such word of the questions (not the answers) of one-picture samples.
+    probabilities at each such word of the questions (not the answers); in two-picture questions the
+    shapes of both pictures count, and "first" / "second" name every shape of that picture.
 
     The target is uniform over <s> and the tokens holding the centres of the k shapes the word names, so
     the head's output tells both what those shapes are (their tokens' values) and how many (the share of
@@ -62,7 +81,8 @@ class WordAttention:
         self.words = word_ids(sp)
         self.samples, self.centres = samples, centres
         n_colours = len(COLOURS)
-        self.labels = {("any", None): set(range(1, 1 + len(SHAPES) * n_colours))}
+        every = set(range(1, 1 + len(SHAPES) * n_colours))
+        self.labels = {("any", None): every, ("picture", 0): every, ("picture", 1): every}
         for k, kind in enumerate(SHAPES):
             self.labels[("kind", kind)] = {1 + k * n_colours + c for c in range(n_colours)}
         for c, colour in enumerate(COLOURS):
@@ -75,16 +95,16 @@ class WordAttention:
         S = attn0.shape[-1]
         for r, i in enumerate(idx):
             pics = self.samples[i]["images"]
-            if len(pics) != 1:
-                continue
-            centres = self.centres[pics[0]]
-            for tokid, t, supervised in positions[r]:
-                word = self.words.get(tokid)
-                if word is None or supervised:
-                    continue
+            starts = [t for tokid, t, _ in positions[r] if tokid == IMAGE_TOKEN_INDEX]
+            assert len(starts) == len(pics)
+            for word, t in find_words(self.words, [p for p in positions[r] if p[0] != IMAGE_TOKEN_INDEX]):
                 named = self.labels[word]
-                keys = [0] + [prefix_len + tok for label, tok in centres if label in named]  # the picture
-                tgt = torch.zeros(S)  # comes first after the prefix; key 0 is <s>
+                which = [word[1]] if word[0] == "picture" else range(len(pics))
+                if max(which) >= len(pics):
+                    continue
+                keys = [0] + [prefix_len + starts[n] + tok  # key 0 is <s>
+                              for n in which for label, tok in self.centres[pics[n]] if label in named]
+                tgt = torch.zeros(S)
                 tgt[keys] = 1.0 / len(keys)
                 rows.append(r)
                 qs.append(t)
