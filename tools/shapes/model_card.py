@@ -77,8 +77,10 @@ def main() -> None:
            f" {pct(last['all_counts_right'])} of a training batch." if last else "."),
         f"- Stage 2 ({t['train_seconds']} s): everything, {r['steps']} steps of {r['batch']} conversations, AdamW lr"
         f" {r['lr']} (tower x{r.get('tower_lr_scale', 1.0)}), warm-up {r['warmup']}, cosine; loss on the answers and"
-        f" `</s>`, plus {r['aux_weight']} x the per-patch auxiliary loss"
-        + (f"; kinds of question weighted {r['weights']}." if r.get("weights") else "."),
+        f" `</s>`, plus {r['aux_weight']} x the training-only losses on the tower's patches and the projector's"
+        f" tokens (what each shows, whose centre it holds, where it is), plus {r['attend_weight']} x the loss on"
+        " where question words naming a shape or colour look (`tools/shapes/word_attention.py`); kinds of"
+        f" question weighted {r['weights']} (validation and the test set use the weights in `questions.py`).",
         f"- Final training loss (moving average): {t['final_loss_ema']}. Whole run: {t['total_seconds'] / 60:.0f} min"
         f" on 2 CPU cores (PyTorch {t['torch']}, OpenBLAS).",
         "",

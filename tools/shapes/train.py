@@ -108,6 +108,9 @@ def main() -> None:
     ap.add_argument("--attend-weight", type=float, default=0.5,
                     help="weight of the training-only loss on where question words naming a shape or colour look "
                          "(tools/shapes/word_attention.py; 0: off)")
+    ap.add_argument("--place-weight", type=float, default=1.0,
+                    help="within the auxiliary loss: weight of reading each picture token's row and column from the "
+                         "projector's output (0: off)")
     ap.add_argument("--tower-lr-scale", type=float, default=1.0, help="stage 2: the tower's learning rate is --lr times this")
     ap.add_argument("--weights", default=TRAIN_WEIGHTS,
                     help="how often each kind of question is asked in training, e.g. is_there=2,where=3 (the "
@@ -168,9 +171,12 @@ def main() -> None:
     side = d["grid"] // 2
     heads = torch.nn.ModuleDict({"patch": torch.nn.Linear(d["v_hidden"], N_LABELS),
                                  "centre": torch.nn.Linear(d["v_hidden"], N_LABELS),
-                                 "place": torch.nn.Linear(d["hidden"], 2 * side)})
+                                 "place": torch.nn.Linear(d["hidden"], 2)})
     token = torch.arange(side * side)  # the projector lists the merged grid column by column
-    place_targets = (token % side, token // side)  # (row, column) of each picture token
+    # (row, column) of each picture token, scaled to [0, 1]; a regression, which is satisfied once the place
+    # is readable (a classification loss kept growing the place features until they drowned what the token
+    # shows: run O in EXPERIMENTS.md)
+    place_target = torch.stack([token % side, token // side], -1).float() / (side - 1)
     if args.init_from and os.path.exists(os.path.join(args.init_from, "aux_heads.pt")):
         heads.load_state_dict(torch.load(os.path.join(args.init_from, "aux_heads.pt")))
     tower_curve, t_tower = [], time.time()
@@ -191,11 +197,9 @@ def main() -> None:
     opt = torch.optim.AdamW(groups, lr=args.lr, betas=(0.9, 0.98), eps=1e-8)
 
     def aux_loss(feats, img, pics):
-        place = heads["place"](img).reshape(-1, 2, side)
-        n = place.shape[0] // (side * side)
-        place_loss = sum(F.cross_entropy(place[:, j], t.repeat(n)) for j, t in enumerate(place_targets))
+        place_loss = F.mse_loss(heads["place"](img), place_target.expand(img.shape[0], -1, -1))
         return (soft_patch_loss(heads["patch"], feats, labels[pics]) + centre_loss(heads["centre"], feats, centres[pics])
-                + place_loss)
+                + args.place_weight * place_loss)
 
     def lr_at(step):
         if step < args.warmup:
