@@ -12,7 +12,7 @@ Recipe (every number is a flag; the defaults are the shipped model's):
            heads (tools/shapes/vision_pretrain.py)
   stage 2  everything, 2500 steps x 32 conversations, AdamW lr 1e-3 (warm-up 150, cosine), loss on the
            answers and </s> only, plus 0.5 x the per-patch auxiliary losses of stage 1 and 0.5 x the loss on
-           where question words naming a shape or colour look (tools/shapes/word_attention.py)
+           where question words naming a shape or colour look (tools/shapes/word_attention.py, area targets)
 Validation: greedy exact match on questions drawn from --seed + 1000, every 250 steps and with the bf16
 weights at the end. Writes the checkpoint in the published VILA folder layout (bf16 safetensors,
 tokenizer.model, configs) and training.json (recipe, loss curves, validation accuracy by kind of
@@ -44,7 +44,7 @@ from tokenizer import train_tokenizer  # noqa: E402
 from questions import set_weights  # noqa: E402
 from vision_pretrain import centre_loss, picture_counts, pretrain_tower  # noqa: E402
 from vila_torch import VICUNA_SYSTEM, LlamaSlowTokenizer  # noqa: E402
-from word_attention import WordAttention, centre_tokens  # noqa: E402
+from word_attention import WordAttention, centre_tokens, token_label_mass  # noqa: E402
 from write_checkpoint import load_checkpoint, write_checkpoint  # noqa: E402
 
 # kinds of question that need the picture matched with a word of the question are asked more often in
@@ -108,7 +108,9 @@ def main() -> None:
     ap.add_argument("--attend-weight", type=float, default=0.5,
                     help="weight of the training-only loss on where question words naming a shape or colour look "
                          "(tools/shapes/word_attention.py; 0: off)")
-    ap.add_argument("--place-weight", type=float, default=1.0,
+    ap.add_argument("--attend-targets", choices=["area", "centres"], default="area",
+                    help="where the words should look (tools/shapes/word_attention.py): area (run M) or centres (runs Q/R)")
+    ap.add_argument("--place-weight", type=float, default=0.0,
                     help="within the auxiliary loss: weight of reading each picture token's row and column from the "
                          "projector's output (0: off)")
     ap.add_argument("--tower-lr-scale", type=float, default=1.0, help="stage 2: the tower's learning rate is --lr times this")
@@ -186,7 +188,8 @@ def main() -> None:
                                      counts, args.tower_steps,
                                      args.tower_batch, args.tower_lr, args.seed, log)
         log("stage 2: the whole model on the conversations")
-    attend = WordAttention(tok.sp, train, centre_tokens(centres)) if args.attend_weight > 0 else None
+    attend = (WordAttention(tok.sp, train, centre_tokens(centres), token_label_mass(labels), args.attend_targets)
+              if args.attend_weight > 0 else None)
     params = list(model.named_parameters()) + [("aux." + n, p) for n, p in heads.named_parameters()]
     groups = []
     for tower in (True, False):
