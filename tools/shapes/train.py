@@ -44,7 +44,7 @@ from tokenizer import train_tokenizer  # noqa: E402
 from questions import set_weights  # noqa: E402
 from vision_pretrain import centre_loss, picture_counts, pretrain_tower  # noqa: E402
 from vila_torch import VICUNA_SYSTEM, LlamaSlowTokenizer  # noqa: E402
-from word_attention import WordAttention, centre_tokens, token_label_mass  # noqa: E402
+from word_attention import WordAttention, centre_tokens, patches_to_tokens, token_places  # noqa: E402
 from write_checkpoint import load_checkpoint, write_checkpoint  # noqa: E402
 
 # kinds of question that need the picture matched with a word of the question are asked more often in
@@ -170,15 +170,13 @@ def main() -> None:
     # training only, not part of the model: read what each patch shows, and whose centre it holds, from the
     # tower's selected features; and each picture token's row and column from the projector's output (so
     # the language model gets where a token is in what it reads from it, not only in attention scores)
-    side = d["grid"] // 2
     heads = torch.nn.ModuleDict({"patch": torch.nn.Linear(d["v_hidden"], N_LABELS),
                                  "centre": torch.nn.Linear(d["v_hidden"], N_LABELS),
                                  "place": torch.nn.Linear(d["hidden"], 2)})
-    token = torch.arange(side * side)  # the projector lists the merged grid column by column
     # (row, column) of each picture token, scaled to [0, 1]; a regression, which is satisfied once the place
     # is readable (a classification loss kept growing the place features until they drowned what the token
     # shows: run O in EXPERIMENTS.md)
-    place_target = torch.stack([token % side, token // side], -1).float() / (side - 1)
+    place_target = token_places(d["grid"]).float() / (d["grid"] // 2 - 1)
     if args.init_from and os.path.exists(os.path.join(args.init_from, "aux_heads.pt")):
         heads.load_state_dict(torch.load(os.path.join(args.init_from, "aux_heads.pt")))
     tower_curve, t_tower = [], time.time()
@@ -188,8 +186,8 @@ def main() -> None:
                                      counts, args.tower_steps,
                                      args.tower_batch, args.tower_lr, args.seed, log)
         log("stage 2: the whole model on the conversations")
-    attend = (WordAttention(tok.sp, train, centre_tokens(centres), token_label_mass(labels), args.attend_targets)
-              if args.attend_weight > 0 else None)
+    attend = (WordAttention(tok.sp, train, centre_tokens(centres, N_LABELS), patches_to_tokens(labels),
+                            args.attend_targets) if args.attend_weight > 0 else None)
     params = list(model.named_parameters()) + [("aux." + n, p) for n, p in heads.named_parameters()]
     groups = []
     for tower in (True, False):
@@ -200,9 +198,10 @@ def main() -> None:
     opt = torch.optim.AdamW(groups, lr=args.lr, betas=(0.9, 0.98), eps=1e-8)
 
     def aux_loss(feats, img, pics):
-        place_loss = F.mse_loss(heads["place"](img), place_target.expand(img.shape[0], -1, -1))
-        return (soft_patch_loss(heads["patch"], feats, labels[pics]) + centre_loss(heads["centre"], feats, centres[pics])
-                + args.place_weight * place_loss)
+        loss = soft_patch_loss(heads["patch"], feats, labels[pics]) + centre_loss(heads["centre"], feats, centres[pics])
+        if args.place_weight > 0:
+            loss = loss + args.place_weight * F.mse_loss(heads["place"](img), place_target.expand(img.shape[0], -1, -1))
+        return loss
 
     def lr_at(step):
         if step < args.warmup:

@@ -41,9 +41,10 @@ def centre_loss(centre_head, feats, centres) -> torch.Tensor:
     return F.cross_entropy(centre_head(feats).reshape(-1, centre_head.out_features), centres.reshape(-1))
 
 
-def pretrain_tower(tower, patch_head, centre_head, px_u8, patch_labels, centres, counts, steps: int, batch: int, lr: float, seed: int,
-                   log) -> list:
-    """Train tower + patch_head + centre_head (+ count and presence heads made here) for `steps` steps; returns the loss curve."""
+def pretrain_tower(tower, patch_head, centre_head, px_u8, patch_labels, centres, counts, steps: int, batch: int,
+                   lr: float, seed: int, log) -> list:
+    """Train tower + patch_head + centre_head (+ count and presence heads made here) for `steps` steps;
+    returns the loss curve."""
     C = patch_head.in_features
     count_head = torch.nn.Linear(C, COUNT_GROUPS * 4)
     present_head = torch.nn.Linear(C, COUNT_GROUPS)

@@ -59,43 +59,42 @@ def find_words(words: dict, tokens) -> list:
     return found
 
 
-def token_label_mass(patch_labels: torch.Tensor) -> torch.Tensor:
-    """Per-patch label fractions (N, g*g, labels), patches row-major -> per picture token of the language
-    model (N, g*g/4, labels): the sum over the 2x2 patches that mlp_downsample merges into the token, in
-    the projector's token order (upstream's flat_square, the function the model runs)."""
-    n, L, K = patch_labels.shape
+def patches_to_tokens(per_patch: torch.Tensor) -> torch.Tensor:
+    """Per-patch values (N, g*g, K), patches row-major -> per picture token of the language model
+    (N, g*g/4, K): the sum over the 2x2 patches that mlp_downsample merges into each token, in the
+    projector's token order (upstream's flat_square, the function the model runs, so the order cannot drift)."""
+    n, L, K = per_patch.shape
     g = int(L ** 0.5)
-    x = VilaTorch.flat_square(patch_labels.float().reshape(n, g, g, K).contiguous())
+    x = VilaTorch.flat_square(per_patch.float().reshape(n, g, g, K).contiguous())
     return x.reshape(n, -1, 4, K).sum(2)
 
 
-def centre_tokens(centres: torch.Tensor) -> list:
+def token_places(grid: int) -> torch.Tensor:
+    """(row, column) of each language-model token of a picture (tokens, 2), in the merged 2x2 grid."""
+    rows, cols = torch.meshgrid(torch.arange(grid), torch.arange(grid), indexing="ij")
+    patch = torch.stack([rows, cols], -1).reshape(1, grid * grid, 2).float()
+    return ((patches_to_tokens(patch)[0] / 4 - 0.5) / 2).round().long()
+
+
+def centre_tokens(centres: torch.Tensor, n_labels: int) -> list:
     """Per-patch centre labels (N, g*g), patches row-major (scenes.centre_cells) -> per picture a list of
-    (label, index of the language-model token holding that shape's centre), tokens in the projector's
-    order (upstream's flat_square merges 2x2 patches and lists the merged grid column by column)."""
-    n, L = centres.shape
-    g = int(L ** 0.5)
-    out = []
-    for i in range(n):
-        out.append([(int(centres[i, p]), (p % g // 2) * (g // 2) + p // g // 2)
-                    for p in torch.nonzero(centres[i]).flatten().tolist()])
-    return out
+    (label, index of the language-model token holding that shape's centre)."""
+    marks = patches_to_tokens(torch.nn.functional.one_hot(centres, n_labels)[..., 1:])  # (N, tokens, labels - 1)
+    return [[(label + 1, tok) for tok, label in torch.nonzero(m).tolist()] for m in marks]
 
 
 class WordAttention:
-    """Callable loss: cross-entropy between the target described above and ATTEND_HEAD's attention
-    probabilities at each such word of the questions (not the answers); in two-picture questions the
-    shapes of both pictures count, and "first" / "second" name every shape of that picture.
-
-    The target is uniform over <s> and the tokens holding the centres of the k shapes the word names, so
-    the head's output tells both what those shapes are (their tokens' values) and how many (the share of
-    <s>, 1 / (k + 1))."""
+    """Callable loss: cross-entropy between the target of each such word of the questions (not the answers)
+    and ATTEND_HEAD's attention probabilities there. Targets (see the top of this file):
+      area     words naming a kind or colour in one-picture questions: the picture tokens in proportion to
+               the named thing's area in each, or all at <s> when the picture has none;
+      centres  also words for any shape and, in two-picture questions, "first" / "second" (every shape of
+               that picture; otherwise the shapes of both pictures count): uniform over <s> and the tokens
+               holding the centres of the k shapes the word names, so the head's output tells both what
+               those shapes are and how many (the share of <s>, 1 / (k + 1))."""
 
     def __init__(self, sp, samples, centres: list, mass: torch.Tensor, targets: str = "area"):
-        """centres: centre_tokens(...); mass: token_label_mass(...); targets: "area" (first version, run M:
-        from words naming a kind or colour in one-picture questions, at the tokens showing it in proportion to
-        its area there, or all at <s> when absent) or "centres" (second version, runs Q/R: as described
-        above)."""
+        """centres: centre_tokens(...); mass: patches_to_tokens(per-patch label fractions)."""
         if targets not in ("area", "centres"):
             raise ValueError(f"word attention targets: 'area' or 'centres', not {targets!r}")
         self.words = word_ids(sp)
@@ -108,9 +107,31 @@ class WordAttention:
         for c, colour in enumerate(COLOURS):
             self.labels[("colour", colour)] = {1 + k * n_colours + c for k in range(len(SHAPES))}
 
+    def _target(self, word, pics, starts, prefix_len: int, S: int):
+        """The attention target (S,) of one word, or None where this version of the targets skips it.
+        Key 0 is <s>; a picture's tokens start at prefix_len + its start."""
+        named = self.labels[word]
+        tgt = torch.zeros(S)
+        if self.mode == "area":
+            if len(pics) != 1 or word[0] not in ("kind", "colour"):
+                return None
+            m = self.mass[pics[0]][:, sorted(named)].sum(-1)
+            if m.sum() > 0:
+                tgt[prefix_len + starts[0]:prefix_len + starts[0] + len(m)] = m / m.sum()
+            else:
+                tgt[0] = 1.0
+            return tgt
+        which = [word[1]] if word[0] == "picture" else range(len(pics))
+        if max(which) >= len(pics):
+            return None
+        keys = [0] + [prefix_len + starts[n] + tok for n in which for label, tok in self.centres[pics[n]]
+                      if label in named]
+        tgt[keys] = 1.0 / len(keys)
+        return tgt
+
     def __call__(self, attn0, idx, positions, prefix_len: int) -> torch.Tensor:
         """attn0 (B, heads, T, prefix_len + T): the first layer's attention for rows idx; positions: per row
-        (token id, position, supervised) of its text tokens."""
+        (token id, position, supervised) of its text tokens and pictures (batches.assemble)."""
         rows, qs, tgts = [], [], []
         S = attn0.shape[-1]
         for r, i in enumerate(idx):
@@ -118,30 +139,11 @@ class WordAttention:
             starts = [t for tokid, t, _ in positions[r] if tokid == IMAGE_TOKEN_INDEX]
             assert len(starts) == len(pics)
             for word, t in find_words(self.words, [p for p in positions[r] if p[0] != IMAGE_TOKEN_INDEX]):
-                named = self.labels[word]
-                if self.mode == "area":
-                    if len(pics) != 1 or word[0] not in ("kind", "colour"):
-                        continue
-                    m = self.mass[pics[0]][:, sorted(named)].sum(-1)
-                    tgt = torch.zeros(S)
-                    if m.sum() > 0:
-                        tgt[prefix_len + starts[0]:prefix_len + starts[0] + len(m)] = m / m.sum()
-                    else:
-                        tgt[0] = 1.0
+                tgt = self._target(word, pics, starts, prefix_len, S)
+                if tgt is not None:
                     rows.append(r)
                     qs.append(t)
                     tgts.append(tgt)
-                    continue
-                which = [word[1]] if word[0] == "picture" else range(len(pics))
-                if max(which) >= len(pics):
-                    continue
-                keys = [0] + [prefix_len + starts[n] + tok  # key 0 is <s>
-                              for n in which for label, tok in self.centres[pics[n]] if label in named]
-                tgt = torch.zeros(S)
-                tgt[keys] = 1.0 / len(keys)
-                rows.append(r)
-                qs.append(t)
-                tgts.append(tgt)
         if not rows:
             return attn0.sum() * 0.0
         p = attn0[torch.tensor(rows), ATTEND_HEAD, torch.tensor(qs)]
