@@ -173,13 +173,13 @@ class Llama(nn.Module):
 
     def forward(self, x, start=0, past=None, attention=None):
         """x (B, T, D) embeddings; past: per-layer (k, v) for positions < start. Returns normed hidden
-        states (B, T, D) and the per-layer (k, v) of these positions. attention: a list that receives the
-        first layer's attention probabilities (for a training-only loss)."""
+        states (B, T, D) and the per-layer (k, v) of these positions. attention: {layer index: list}, each
+        list receives that layer's attention probabilities (for training-only losses)."""
         T = x.shape[1]
         cos, sin = self.cos[start:start + T], self.sin[start:start + T]
         kvs = []
         for i, layer in enumerate(self.model.layers):
-            x, kv = layer(x, cos, sin, None if past is None else past[i], attention if i == 0 else None)
+            x, kv = layer(x, cos, sin, None if past is None else past[i], (attention or {}).get(i))
             kvs.append(kv)
         return self.model.norm(x), kvs
 

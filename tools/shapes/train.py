@@ -8,11 +8,14 @@ Recipe (every number is a flag; the defaults are the shipped model's):
   data     24000 pictures drawn from --seed (tools/shapes/data.py), three questions each, asked as one
            multi-turn vicuna_v1 conversation, the kinds of question weighted by TRAIN_WEIGHTS; a SentencePiece
            BPE tokenizer (600 pieces) trained on the text
-  stage 1  the vision tower alone (128 px), 1000 steps x 128 pictures, AdamW lr 2e-3, with training-only
-           heads (tools/shapes/vision_pretrain.py)
-  stage 2  everything, 2500 steps x 32 conversations, AdamW lr 1e-3 (warm-up 150, cosine), loss on the
-           answers and </s> only, plus 0.5 x the per-patch auxiliary losses of stage 1 and 0.5 x the loss on
-           where question words naming a shape or colour look (tools/shapes/word_attention.py, area targets)
+  stage 1  the vision tower and projector (128 px), 1600 steps x 128 pictures, AdamW lr 2e-3, with
+           training-only heads (tools/shapes/vision_pretrain.py; the scene code of the mean of each picture's
+           tokens, tools/shapes/scene_code.py)
+  stage 2  everything, 2000 steps x 32 conversations, AdamW lr 1e-3 (warm-up 150, cosine), loss on the
+           answers and </s> only, plus 0.5 x the auxiliary losses of stage 1 (per patch, scene code), 0.5 x
+           the loss on where question words naming a shape or colour look (tools/shapes/word_attention.py,
+           area targets) and 0.5 x the loss on where the answers look (tools/shapes/answer_attention.py: one
+           second-layer head at the words the question names, four evenly over the picture)
 Validation: greedy exact match on questions drawn from --seed + 1000, every 250 steps and with the bf16
 weights at the end. Writes the checkpoint in the published VILA folder layout (bf16 safetensors,
 tokenizer.model, configs) and training.json (recipe, loss curves, validation accuracy by kind of
@@ -36,9 +39,11 @@ import torch.nn.functional as F  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, ".."))
+from answer_attention import AnswerAttention  # noqa: E402
 from batches import Encoded, greedy, loss_on, patch_labels, preprocess, soft_patch_loss  # noqa: E402
 from data import make_samples  # noqa: E402
 from model import VilaShapes  # noqa: E402
+from scene_code import N_CLASSES, scene_code_loss, scene_code_targets  # noqa: E402
 from scenes import N_LABELS, centre_cells, label_mask  # noqa: E402
 from tokenizer import train_tokenizer  # noqa: E402
 from questions import set_weights  # noqa: E402
@@ -88,7 +93,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--scenes", type=int, default=24000, help="training pictures")
     ap.add_argument("--turns", type=int, default=3, help="questions per picture, asked as one multi-turn conversation")
-    ap.add_argument("--steps", type=int, default=2500)
+    ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--warmup", type=int, default=150)
@@ -101,7 +106,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--init-from", help="continue training the model in this folder (its weights and tokenizer)")
     ap.add_argument("--data-seed", type=int, help="seed of the training pictures (default: --seed)")
-    ap.add_argument("--tower-steps", type=int, default=1000, help="stage 1: vision tower alone (0: skip)")
+    ap.add_argument("--tower-steps", type=int, default=1600, help="stage 1: vision tower alone (0: skip)")
     ap.add_argument("--tower-batch", type=int, default=128)
     ap.add_argument("--tower-lr", type=float, default=2e-3)
     ap.add_argument("--aux-weight", type=float, default=0.5, help="weight of the per-patch auxiliary loss (0: off)")
@@ -110,9 +115,18 @@ def main() -> None:
                          "(tools/shapes/word_attention.py; 0: off)")
     ap.add_argument("--attend-targets", choices=["area", "centres"], default="area",
                     help="where the words should look (tools/shapes/word_attention.py): area (run M) or centres (runs Q/R)")
+    ap.add_argument("--answer-attend-weight", type=float, default=0.5,
+                    help="weight of the training-only loss on where the answers look in the second decoder layer "
+                         "(tools/shapes/answer_attention.py; 0: off)")
+    ap.add_argument("--answer-picture-heads", type=int, default=4,
+                    help="how many second-layer heads the answer-attention loss sends evenly over the picture")
     ap.add_argument("--place-weight", type=float, default=0.0,
                     help="within the auxiliary loss: weight of reading each picture token's row and column from the "
                          "projector's output (0: off)")
+    ap.add_argument("--scene-weight", type=float, default=1.0,
+                    help="weight of the scene code loss (tools/shapes/scene_code.py) on the mean of each picture's "
+                         "projector output, in stage 1 (which then trains the projector too) and within the "
+                         "auxiliary loss of stage 2 (0: off)")
     ap.add_argument("--tower-lr-scale", type=float, default=1.0, help="stage 2: the tower's learning rate is --lr times this")
     ap.add_argument("--weights", default=TRAIN_WEIGHTS,
                     help="how often each kind of question is asked in training, e.g. is_there=2,where=3 (the "
@@ -157,6 +171,7 @@ def main() -> None:
     labels = patch_labels(np.stack([label_mask(sc, S) for sc in train_scenes]), d["patch_size"], N_LABELS)
     centres = torch.from_numpy(np.stack([centre_cells(sc, S, d["patch_size"]) for sc in train_scenes]))
     counts = picture_counts(train_scenes)
+    scene_code = scene_code_targets(train_scenes)
     val_px = preprocess(val_imgs, d["image_size"])
     del train_imgs, val_imgs
     enc, val_enc = Encoded(train, tok, eos), Encoded(val, tok, eos)
@@ -172,22 +187,29 @@ def main() -> None:
     # the language model gets where a token is in what it reads from it, not only in attention scores)
     heads = torch.nn.ModuleDict({"patch": torch.nn.Linear(d["v_hidden"], N_LABELS),
                                  "centre": torch.nn.Linear(d["v_hidden"], N_LABELS),
-                                 "place": torch.nn.Linear(d["hidden"], 2)})
+                                 "place": torch.nn.Linear(d["hidden"], 2),
+                                 "scene": torch.nn.Linear(d["hidden"], N_CLASSES)})
     # (row, column) of each picture token, scaled to [0, 1]; a regression, which is satisfied once the place
     # is readable (a classification loss kept growing the place features until they drowned what the token
     # shows: run O in EXPERIMENTS.md)
     place_target = token_places(d["grid"]).float() / (d["grid"] // 2 - 1)
     if args.init_from and os.path.exists(os.path.join(args.init_from, "aux_heads.pt")):
-        heads.load_state_dict(torch.load(os.path.join(args.init_from, "aux_heads.pt")))
+        missing = heads.load_state_dict(torch.load(os.path.join(args.init_from, "aux_heads.pt")), strict=False).missing_keys
+        if missing:
+            log(f"  training-only heads new here (not in {args.init_from}): {sorted({k.split('.')[0] for k in missing})}")
     tower_curve, t_tower = [], time.time()
     if args.tower_steps > 0:
         log(f"stage 1: the vision tower alone, {args.tower_steps} steps of {args.tower_batch} pictures")
         tower_curve = pretrain_tower(model.vision_tower, heads["patch"], heads["centre"], train_px, labels, centres,
                                      counts, args.tower_steps,
-                                     args.tower_batch, args.tower_lr, args.seed, log)
+                                     args.tower_batch, args.tower_lr, args.seed, log, model.mm_projector,
+                                     heads["scene"], scene_code, args.scene_weight)
         log("stage 2: the whole model on the conversations")
     attend = (WordAttention(tok.sp, train, centre_tokens(centres, N_LABELS), patches_to_tokens(labels),
                             args.attend_targets) if args.attend_weight > 0 else None)
+    answer_attend = (AnswerAttention(tok.sp, train, ((d["grid"] + 1) // 2) ** 2,
+                                                   args.answer_picture_heads) if args.answer_attend_weight > 0
+                     else None)
     params = list(model.named_parameters()) + [("aux." + n, p) for n, p in heads.named_parameters()]
     groups = []
     for tower in (True, False):
@@ -201,6 +223,8 @@ def main() -> None:
         loss = soft_patch_loss(heads["patch"], feats, labels[pics]) + centre_loss(heads["centre"], feats, centres[pics])
         if args.place_weight > 0:
             loss = loss + args.place_weight * F.mse_loss(heads["place"](img), place_target.expand(img.shape[0], -1, -1))
+        if args.scene_weight > 0:
+            loss = loss + args.scene_weight * scene_code_loss(heads["scene"], img, scene_code[pics])
         return loss
 
     def lr_at(step):
@@ -224,13 +248,15 @@ def main() -> None:
         for g in opt.param_groups:
             g["lr"] = lr_at(step) * g["scale"]
         model.train()
-        loss, aux, attend_loss = loss_on(model, enc, train, train_px, idx, aux_loss if args.aux_weight > 0 else None,
-                                         attend)
+        loss, aux, attend_loss, answer_loss = loss_on(model, enc, train, train_px, idx,
+                                                      aux_loss if args.aux_weight > 0 else None, attend, answer_attend)
         total = loss
         if aux is not None:
             total = total + args.aux_weight * aux
         if attend_loss is not None:
             total = total + args.attend_weight * attend_loss
+        if answer_loss is not None:
+            total = total + args.answer_attend_weight * answer_loss
         opt.zero_grad(set_to_none=True)
         total.backward()
         torch.nn.utils.clip_grad_norm_([p for _, p in params], 1.0)
@@ -239,12 +265,14 @@ def main() -> None:
         if step % 25 == 0 or step == args.steps - 1:
             curve.append({"step": step, "loss": round(loss.item(), 5), "loss_ema": round(ema, 5),
                           **({} if aux is None else {"aux_loss": round(aux.item(), 5)}),
-                          **({} if attend_loss is None else {"attend_loss": round(float(attend_loss), 5)})})
+                          **({} if attend_loss is None else {"attend_loss": round(float(attend_loss), 5)}),
+                          **({} if answer_loss is None else {"answer_attend_loss": round(float(answer_loss), 5)})})
             el = time.time() - t_train
             eta = el / (step + 1) * (args.steps - step - 1)
             log(f"step {step + 1}/{args.steps}  loss {loss.item():.4f} (ema {ema:.4f})"
                 f"{'' if aux is None else f'  aux {aux.item():.4f}'}"
-                f"{'' if attend_loss is None else f'  attend {float(attend_loss):.4f}'}  lr {lr_at(step):.2e}  "
+                f"{'' if attend_loss is None else f'  attend {float(attend_loss):.4f}'}"
+                f"{'' if answer_loss is None else f'  answer-attend {float(answer_loss):.4f}'}  lr {lr_at(step):.2e}  "
                 f"{el:.0f} s elapsed, ~{eta:.0f} s left")
         if (step + 1) % args.eval_every == 0 or step == args.steps - 1:
             model.eval()

@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from batches import normalise, soft_patch_loss
+from scene_code import scene_code_accuracy, scene_code_loss
 from scenes import COLOURS, SHAPES
 
 COUNT_GROUPS = len(SHAPES) + len(COLOURS)  # each predicted as 0, 1, 2 or 3
@@ -42,9 +43,11 @@ def centre_loss(centre_head, feats, centres) -> torch.Tensor:
 
 
 def pretrain_tower(tower, patch_head, centre_head, px_u8, patch_labels, centres, counts, steps: int, batch: int,
-                   lr: float, seed: int, log) -> list:
+                   lr: float, seed: int, log, projector=None, scene_head=None, scene_targets=None,
+                   scene_weight: float = 1.0) -> list:
     """Train tower + patch_head + centre_head (+ count and presence heads made here) for `steps` steps;
-    returns the loss curve."""
+    with projector and scene_head, also the projector, on the scene code of its output (scene_code.py).
+    Returns the loss curve."""
     C = patch_head.in_features
     count_head = torch.nn.Linear(C, COUNT_GROUPS * 4)
     present_head = torch.nn.Linear(C, COUNT_GROUPS)
@@ -52,6 +55,9 @@ def pretrain_tower(tower, patch_head, centre_head, px_u8, patch_labels, centres,
     params = (list(tower.parameters()) + list(patch_head.parameters()) + list(centre_head.parameters())
               + list(count_head.parameters())
               + list(present_head.parameters()))
+    scene = projector is not None and scene_weight > 0
+    if scene:
+        params += list(projector.parameters()) + list(scene_head.parameters())
     opt = torch.optim.AdamW(params, lr=lr, betas=(0.9, 0.98), weight_decay=0.05)
     gen = torch.Generator().manual_seed(seed)
     n = px_u8.shape[0]
@@ -68,8 +74,13 @@ def pretrain_tower(tower, patch_head, centre_head, px_u8, patch_labels, centres,
         present_logits = present_head(feats.max(1).values)
         present_loss = F.binary_cross_entropy_with_logits(present_logits, present[idx])
         c_loss = centre_loss(centre_head, feats, centres[idx])
+        total = patch_loss + count_loss + present_loss + c_loss
+        if scene:
+            img = projector(feats)
+            s_loss = scene_code_loss(scene_head, img, scene_targets[idx])
+            total = total + scene_weight * s_loss
         opt.zero_grad(set_to_none=True)
-        (patch_loss + count_loss + present_loss + c_loss).backward()
+        total.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         if step % 50 == 0 or step == steps - 1:
@@ -80,7 +91,12 @@ def pretrain_tower(tower, patch_head, centre_head, px_u8, patch_labels, centres,
                           "count_loss": round(count_loss.item(), 5), "present_loss": round(present_loss.item(), 5),
                           "centre_loss": round(c_loss.item(), 5),
                           "all_counts_right": round(acc, 4), "kinds_right": round(kacc, 4)})
+            scene_msg = ""
+            if scene:
+                sacc = scene_code_accuracy(scene_head, img, scene_targets[idx])
+                curve[-1].update(scene_loss=round(s_loss.item(), 5), scene_right={k: round(v, 4) for k, v in sacc.items()})
+                scene_msg = f"  scene {s_loss.item():.4f} (" + " ".join(f"{k} {v * 100:.0f}%" for k, v in sacc.items()) + ")"
             el = time.time() - t0
             log(f"tower step {step + 1}/{steps}  patch {patch_loss.item():.4f}  counts {count_loss.item():.4f} "
-                f"(all right {acc * 100:.0f}%)  kinds present {present_loss.item():.4f} (right {kacc * 100:.0f}%)  centres {c_loss.item():.4f}  {el:.0f} s elapsed, ~{el / (step + 1) * (steps - step - 1):.0f} s left")
+                f"(all right {acc * 100:.0f}%)  kinds present {present_loss.item():.4f} (right {kacc * 100:.0f}%)  centres {c_loss.item():.4f}{scene_msg}  {el:.0f} s elapsed, ~{el / (step + 1) * (steps - step - 1):.0f} s left")
     return curve
