@@ -70,17 +70,26 @@ def main() -> None:
         f"- Data: {r['scenes']:,} pictures drawn from seed {r.get('data_seed') or r['seed']} by `tools/shapes/data.py`,"
         f" {r['turns']} questions each asked as one multi-turn conversation ({t['train_questions']:,} conversations);"
         f" validation questions from seed {r['seed'] + 1000}; the held-out test set from seed {res['seed']}.",
-        f"- Stage 1 ({t['tower_seconds']} s): the vision tower alone, {r['tower_steps']} steps of {r['tower_batch']}"
+        f"- Stage 1 ({t['tower_seconds']} s): the vision tower"
+        + (" and projector" if r.get("scene_weight") else "") + f" alone, {r['tower_steps']} steps of {r['tower_batch']}"
         f" pictures, AdamW lr {r['tower_lr']}, with training-only heads (what each patch shows, whose centre it"
-        " holds, counts and kinds present)"
+        " holds, counts and kinds present"
+        + (f"; {r['scene_weight']} x the scene code of the mean of each picture's tokens, `tools/shapes/scene_code.py`"
+           if r.get("scene_weight") else "") + ")"
         + (f"; at the end, kinds present right on {pct(last['kinds_right'])} and all counts right on"
            f" {pct(last['all_counts_right'])} of a training batch." if last else "."),
         f"- Stage 2 ({t['train_seconds']} s): everything, {r['steps']} steps of {r['batch']} conversations, AdamW lr"
         f" {r['lr']} (tower x{r.get('tower_lr_scale', 1.0)}), warm-up {r['warmup']}, cosine; loss on the answers and"
         f" `</s>`, plus {r['aux_weight']} x the training-only losses on the tower's patches and the projector's"
-        f" tokens (what each shows, whose centre it holds, where it is), plus {r['attend_weight']} x the loss on"
-        " where question words naming a shape or colour look (`tools/shapes/word_attention.py`); kinds of"
-        f" question weighted {r['weights']} (validation and the test set use the weights in `questions.py`).",
+        " tokens (what each patch shows, whose centre it holds"
+        + (", the scene code" if r.get("scene_weight") else "") + f"), plus {r['attend_weight']} x the loss on"
+        " where question words naming a shape or colour look in the first decoder layer"
+        " (`tools/shapes/word_attention.py`)"
+        + (f", plus {r['answer_attend_weight']} x the loss on where each answer looks in the second (one head at the"
+           f" words the question names, {r['answer_picture_heads']} evenly over the picture;"
+           " `tools/shapes/answer_attention.py`)" if r.get("answer_attend_weight") else "")
+        + f"; kinds of question weighted {r['weights']} (validation and the test set use the weights in"
+        " `questions.py`).",
         f"- Final training loss (moving average): {t['final_loss_ema']}. Whole run: {t['total_seconds'] / 60:.0f} min"
         f" on 2 CPU cores (PyTorch {t['torch']}, OpenBLAS).",
         "",
