@@ -17,6 +17,7 @@ import torch
 from word_attention import IMAGE_TOKEN_INDEX, find_words, word_ids
 
 WORD_HEAD = 0  # the picture heads are 1..n
+AREA_LAYER, AREA_HEAD = 2, 0  # AnswerArea
 
 
 def turns(tokens):
@@ -70,4 +71,44 @@ class AnswerAttention:
             return attn1.sum() * 0.0
         r, h, q = (torch.tensor(x) for x in zip(*picked))
         p = attn1[r, h, q]
+        return -(torch.stack(targets) * torch.log(p + 1e-9)).sum(-1).mean()
+
+
+class AnswerArea:
+    """Callable loss, from the third layer (AREA_LAYER): at each answer's first prediction of a one-picture
+    question, AREA_HEAD looks at the picture tokens showing what the question names, in proportion to its area
+    there (a named kind first, else a named colour; all at <s> when the picture has none), as word_attention.py's
+    area targets do for the words themselves. Questions that name neither are skipped. For "what shape is red?"
+    in a three-shape picture, the answer then reads the red shape's tokens directly."""
+
+    def __init__(self, word_attention):
+        """word_attention: a word_attention.WordAttention (its words, samples, label mass and label sets)."""
+        self.wa = word_attention
+
+    def __call__(self, attn2, idx, positions, prefix_len: int) -> torch.Tensor:
+        S = attn2.shape[-1]
+        picked, targets = [], []
+        for r, i in enumerate(idx):
+            pics = self.wa.samples[i]["images"]
+            if len(pics) != 1:
+                continue
+            start = next(t for tokid, t, _ in positions[r] if tokid == IMAGE_TOKEN_INDEX)
+            for question, at in turns(positions[r]):
+                named = [w for w, _ in find_words(self.wa.words, question)]
+                word = next((w for w in named if w[0] == "kind"), None) or next((w for w in named if w[0] == "colour"),
+                                                                                 None)
+                if word is None:
+                    continue
+                m = self.wa.mass[pics[0]][:, sorted(self.wa.labels[word])].sum(-1)
+                tgt = torch.zeros(S)
+                if m.sum() > 0:
+                    tgt[prefix_len + start:prefix_len + start + len(m)] = m / m.sum()
+                else:
+                    tgt[0] = 1.0
+                picked.append((r, at))
+                targets.append(tgt)
+        if not picked:
+            return attn2.sum() * 0.0
+        r, q = (torch.tensor(x) for x in zip(*picked))
+        p = attn2[r, AREA_HEAD, q]
         return -(torch.stack(targets) * torch.log(p + 1e-9)).sum(-1).mean()

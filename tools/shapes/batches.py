@@ -114,19 +114,19 @@ def prefix_cache(model, enc: Encoded):
     return kvs
 
 
-def loss_on(model, enc, samples, pixels_u8, idx, aux=None, attend=None, answer_attend=None):
+def loss_on(model, enc, samples, pixels_u8, idx, aux=None, attend=None, answer_attend=None, answer_area=None):
     """Mean cross-entropy of the answer tokens (and </s>); with aux (a function of the tower's features,
     the projector's output and the picture indices), also that training-only auxiliary loss; with attend
     (a function of the first decoder layer's attention, the rows, their text token positions and the prefix
     length), also that training-only loss on where the question words look; with answer_attend (the same
-    arguments, from the second decoder layer), the loss on where the answers look. Returns (loss, aux loss,
-    attend loss, answer-attend loss)."""
+    arguments, from the second decoder layer) and answer_area (from the third), the losses on where the answers
+    look. Returns (loss, aux loss, attend loss, answer-attend loss, answer-area loss)."""
     past = prefix_cache(model, enc)
     P = len(enc.prefix)
     pics = pictures(samples, idx)
     feats = model.vision_tower(normalise(pixels_u8[pics]))
     img = model.mm_projector(feats)
-    positions, attention = [], {0: [], 1: []}
+    positions, attention = [], {0: [], 1: [], 2: []}
     emb, _, targets = assemble(model, enc, samples, img, idx, True, positions=positions)
     h, _ = model.llm(emb, start=P, past=past, attention=attention)
     sel = targets != IGNORE
@@ -134,7 +134,8 @@ def loss_on(model, enc, samples, pixels_u8, idx, aux=None, attend=None, answer_a
     loss = torch.nn.functional.cross_entropy(logits, targets[sel])
     return (loss, None if aux is None else aux(feats, img, pics),
             None if attend is None else attend(attention[0][0], idx, positions, P),
-            None if answer_attend is None else answer_attend(attention[1][0], idx, positions, P))
+            None if answer_attend is None else answer_attend(attention[1][0], idx, positions, P),
+            None if answer_area is None else answer_area(attention[2][0], idx, positions, P))
 
 
 def soft_patch_loss(patch_head, feats, labels) -> torch.Tensor:

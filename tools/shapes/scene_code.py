@@ -15,6 +15,8 @@ Groups (each a softmax over its classes; a group is skipped where its fact is un
   colour:<kind>      absent or the colour of the (only) shape of that kind (skipped if two share the kind)
   kind:<colour>      absent or the kind of the (only) shape of that colour (skipped if two share the colour)
   region:<kind>      absent, left, right, top, bottom or elsewhere, for the only shape of that kind
+  region:only        left, right, top, bottom or elsewhere, for the shape of a one-shape picture (what "where is
+                     the shape?" asks, without first finding which kind it is)
   leftmost/rightmost the kind of the shape furthest left/right (skipped if one shape, or too close to call,
                      or kinds repeat)
   biggest/smallest   the kind of the biggest/smallest shape (skipped if one shape, sizes too close, or
@@ -32,7 +34,7 @@ _COLOURS = list(COLOURS)
 
 GROUPS = ([("total", 4)] + [(f"count:{k}", 4) for k in SHAPES] + [(f"count:{c}", 4) for c in _COLOURS]
           + [(f"colour:{k}", 1 + len(_COLOURS)) for k in SHAPES] + [(f"kind:{c}", 1 + len(SHAPES)) for c in _COLOURS]
-          + [(f"region:{k}", 1 + len(REGIONS)) for k in SHAPES]
+          + [(f"region:{k}", 1 + len(REGIONS)) for k in SHAPES] + [("region:only", len(REGIONS))]
           + [(name, len(SHAPES)) for name in ("leftmost", "rightmost", "biggest", "smallest")])
 N_CLASSES = sum(n for _, n in GROUPS)
 FAMILIES = ("total", "count", "colour", "kind", "region", "leftmost", "rightmost", "biggest", "smallest")
@@ -65,6 +67,7 @@ def scene_targets(scene) -> list:
     for k in SHAPES:
         n = kinds.count(k)
         out.append(0 if n == 0 else 1 + REGIONS.index(region(scene, shapes[kinds.index(k)])) if n == 1 else IGNORE)
+    out.append(REGIONS.index(region(scene, shapes[0])) if len(shapes) == 1 else IGNORE)
     distinct = len(set(kinds)) == len(kinds) and len(shapes) > 1
     by_x = sorted(shapes, key=lambda s: s.rel_x(scene.width))
     sep_x = distinct and by_x[1].rel_x(scene.width) - by_x[0].rel_x(scene.width) >= 0.15

@@ -39,7 +39,7 @@ import torch.nn.functional as F  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, ".."))
-from answer_attention import AnswerAttention  # noqa: E402
+from answer_attention import AnswerArea, AnswerAttention  # noqa: E402
 from batches import Encoded, greedy, loss_on, patch_labels, preprocess, soft_patch_loss  # noqa: E402
 from data import make_samples  # noqa: E402
 from model import VilaShapes  # noqa: E402
@@ -120,6 +120,9 @@ def main() -> None:
                          "(tools/shapes/answer_attention.py; 0: off)")
     ap.add_argument("--answer-picture-heads", type=int, default=4,
                     help="how many second-layer heads the answer-attention loss sends evenly over the picture")
+    ap.add_argument("--answer-area-weight", type=float, default=0.0,
+                    help="weight of the training-only loss on where the answers look in the third decoder layer: "
+                         "the tokens of the kind or colour the question names (answer_attention.AnswerArea; 0: off)")
     ap.add_argument("--place-weight", type=float, default=0.0,
                     help="within the auxiliary loss: weight of reading each picture token's row and column from the "
                          "projector's output (0: off)")
@@ -205,8 +208,9 @@ def main() -> None:
                                      args.tower_batch, args.tower_lr, args.seed, log, model.mm_projector,
                                      heads["scene"], scene_code, args.scene_weight)
         log("stage 2: the whole model on the conversations")
-    attend = (WordAttention(tok.sp, train, centre_tokens(centres, N_LABELS), patches_to_tokens(labels),
-                            args.attend_targets) if args.attend_weight > 0 else None)
+    words = WordAttention(tok.sp, train, centre_tokens(centres, N_LABELS), patches_to_tokens(labels), args.attend_targets)
+    attend = words if args.attend_weight > 0 else None
+    answer_area = AnswerArea(words) if args.answer_area_weight > 0 else None
     answer_attend = (AnswerAttention(tok.sp, train, ((d["grid"] + 1) // 2) ** 2,
                                                    args.answer_picture_heads) if args.answer_attend_weight > 0
                      else None)
@@ -248,8 +252,9 @@ def main() -> None:
         for g in opt.param_groups:
             g["lr"] = lr_at(step) * g["scale"]
         model.train()
-        loss, aux, attend_loss, answer_loss = loss_on(model, enc, train, train_px, idx,
-                                                      aux_loss if args.aux_weight > 0 else None, attend, answer_attend)
+        loss, aux, attend_loss, answer_loss, area_loss = loss_on(
+            model, enc, train, train_px, idx, aux_loss if args.aux_weight > 0 else None, attend, answer_attend,
+            answer_area)
         total = loss
         if aux is not None:
             total = total + args.aux_weight * aux
@@ -257,6 +262,8 @@ def main() -> None:
             total = total + args.attend_weight * attend_loss
         if answer_loss is not None:
             total = total + args.answer_attend_weight * answer_loss
+        if area_loss is not None:
+            total = total + args.answer_area_weight * area_loss
         opt.zero_grad(set_to_none=True)
         total.backward()
         torch.nn.utils.clip_grad_norm_([p for _, p in params], 1.0)
@@ -266,13 +273,15 @@ def main() -> None:
             curve.append({"step": step, "loss": round(loss.item(), 5), "loss_ema": round(ema, 5),
                           **({} if aux is None else {"aux_loss": round(aux.item(), 5)}),
                           **({} if attend_loss is None else {"attend_loss": round(float(attend_loss), 5)}),
-                          **({} if answer_loss is None else {"answer_attend_loss": round(float(answer_loss), 5)})})
+                          **({} if answer_loss is None else {"answer_attend_loss": round(float(answer_loss), 5)}),
+                          **({} if area_loss is None else {"answer_area_loss": round(float(area_loss), 5)})})
             el = time.time() - t_train
             eta = el / (step + 1) * (args.steps - step - 1)
             log(f"step {step + 1}/{args.steps}  loss {loss.item():.4f} (ema {ema:.4f})"
                 f"{'' if aux is None else f'  aux {aux.item():.4f}'}"
                 f"{'' if attend_loss is None else f'  attend {float(attend_loss):.4f}'}"
-                f"{'' if answer_loss is None else f'  answer-attend {float(answer_loss):.4f}'}  lr {lr_at(step):.2e}  "
+                f"{'' if answer_loss is None else f'  answer-attend {float(answer_loss):.4f}'}"
+                f"{'' if area_loss is None else f'  answer-area {float(area_loss):.4f}'}  lr {lr_at(step):.2e}  "
                 f"{el:.0f} s elapsed, ~{eta:.0f} s left")
         if (step + 1) % args.eval_every == 0 or step == args.steps - 1:
             model.eval()
