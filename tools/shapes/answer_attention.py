@@ -82,7 +82,7 @@ class AnswerArea:
     in a three-shape picture, the answer then reads the red shape's tokens directly."""
 
     def __init__(self, word_attention):
-        """word_attention: a word_attention.WordAttention (its words, samples, label mass and label sets)."""
+        """word_attention: a word_attention.WordAttention (its words, samples and area targets)."""
         self.wa = word_attention
 
     def __call__(self, attn2, idx, positions, prefix_len: int) -> torch.Tensor:
@@ -99,14 +99,8 @@ class AnswerArea:
                                                                                  None)
                 if word is None:
                     continue
-                m = self.wa.mass[pics[0]][:, sorted(self.wa.labels[word])].sum(-1)
-                tgt = torch.zeros(S)
-                if m.sum() > 0:
-                    tgt[prefix_len + start:prefix_len + start + len(m)] = m / m.sum()
-                else:
-                    tgt[0] = 1.0
                 picked.append((r, at))
-                targets.append(tgt)
+                targets.append(self.wa.area_target(word, pics[0], prefix_len + start, S))
         if not picked:
             return attn2.sum() * 0.0
         r, q = (torch.tensor(x) for x in zip(*picked))

@@ -107,20 +107,26 @@ class WordAttention:
         for c, colour in enumerate(COLOURS):
             self.labels[("colour", colour)] = {1 + k * n_colours + c for k in range(len(SHAPES))}
 
+    def area_target(self, word, pic: int, first: int, S: int) -> torch.Tensor:
+        """(S,): over the tokens of picture pic (the first at key `first`) in proportion to the area of what
+        word names in each, or all at <s> (key 0) when the picture has none."""
+        m = self.mass[pic][:, sorted(self.labels[word])].sum(-1)
+        tgt = torch.zeros(S)
+        if m.sum() > 0:
+            tgt[first:first + len(m)] = m / m.sum()
+        else:
+            tgt[0] = 1.0
+        return tgt
+
     def _target(self, word, pics, starts, prefix_len: int, S: int):
         """The attention target (S,) of one word, or None where this version of the targets skips it.
         Key 0 is <s>; a picture's tokens start at prefix_len + its start."""
-        named = self.labels[word]
-        tgt = torch.zeros(S)
         if self.mode == "area":
             if len(pics) != 1 or word[0] not in ("kind", "colour"):
                 return None
-            m = self.mass[pics[0]][:, sorted(named)].sum(-1)
-            if m.sum() > 0:
-                tgt[prefix_len + starts[0]:prefix_len + starts[0] + len(m)] = m / m.sum()
-            else:
-                tgt[0] = 1.0
-            return tgt
+            return self.area_target(word, pics[0], prefix_len + starts[0], S)
+        named = self.labels[word]
+        tgt = torch.zeros(S)
         which = [word[1]] if word[0] == "picture" else range(len(pics))
         if max(which) >= len(pics):
             return None
