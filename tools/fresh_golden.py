@@ -10,7 +10,7 @@ linear, mlp2x_gelu, mlp3x_gelu); default and pad keep mlp_downsample. dims["proj
 OUTDIR/cases.json with absolute image paths, and the goldens to OUTDIR/expected.json.
 Random weights can make two logits nearly tie; a greedy comparison across implementations is only
 meaningful with a clear margin, so if any greedy step margin is below 0.02 or a greedy sequence
-contains EOS, the checkpoint is regenerated with seed SEED + 100003*k (k = 1, 2, ...; at most 8 tries).
+contains EOS, the checkpoint is regenerated with seed SEED + 100003*k (k = 1, 2, ...; at most TRIES).
 Prints one JSON line: {"seed", "seed_used", "variant", "dims", "model_dir", "expected", "cases",
 "min_margin", "seconds"}.
 """
@@ -27,6 +27,9 @@ import make_tiny_vila  # noqa: E402
 
 STANDARD_CASES = os.path.join(HERE, "..", "test", "fixtures", "tiny-vila", "cases.json")
 MIN_MARGIN = 0.02
+# a draw passes the margin test ~20-60% of the time depending on the variant (seed 566293, "pad": 2 of 10),
+# so 8 tries failed now and then; 32 make a failure ~1e-4 or rarer
+TRIES = 32
 
 
 def probe() -> None:
@@ -57,7 +60,7 @@ def main() -> None:
         cases = json.load(f)
     for c in cases:
         c["images"] = [os.path.normpath(os.path.join(os.path.dirname(src), p)) for p in c.get("images", [])]
-    for k in range(8):
+    for k in range(TRIES):
         seed_used = seed + 100003 * k
         if os.path.isdir(out):
             shutil.rmtree(out)
@@ -73,7 +76,7 @@ def main() -> None:
         if info["min_margin"] >= MIN_MARGIN and not info["eos"]:
             break
     else:
-        sys.exit(f"no checkpoint with greedy margins >= {MIN_MARGIN} after 8 tries from seed {seed}")
+        sys.exit(f"no checkpoint with greedy margins >= {MIN_MARGIN} after {TRIES} tries from seed {seed}")
     print(json.dumps({"seed": seed, "seed_used": seed_used, "variant": variant, "dims": dims,
                       "model_dir": out, "expected": exp, "cases": cases_path,
                       "min_margin": info["min_margin"], "seconds": round(time.time() - t0, 2)}))
