@@ -76,14 +76,18 @@ def ask_describe(scene, rng):
     return q, f"{a_(s.colour)} {s.kind}."
 
 
-def _region(scene):
-    s = scene.shapes[0]
+def region_of(scene, s):
+    """left/right/top/bottom where shape s clearly is one of them, else None."""
     dx, dy = s.rel_x(scene.width) - 0.5, s.rel_y(scene.height) - 0.5
     if abs(dx) >= 0.17 and abs(dy) <= 0.07:
         return "left" if dx < 0 else "right"
     if abs(dy) >= 0.17 and abs(dx) <= 0.07:
         return "top" if dy < 0 else "bottom"
     return None
+
+
+def _region(scene):
+    return region_of(scene, scene.shapes[0])
 
 
 WHERE = {"left": "On the left.", "right": "On the right.", "top": "At the top.", "bottom": "At the bottom."}

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from questions import region_of
 from scenes import COLOURS, SHAPES
 
 IGNORE = -100
@@ -41,13 +42,8 @@ FAMILIES = ("total", "count", "colour", "kind", "region", "leftmost", "rightmost
 
 
 def region(scene, s) -> str:
-    """As questions._region, for any shape of the scene."""
-    dx, dy = s.rel_x(scene.width) - 0.5, s.rel_y(scene.height) - 0.5
-    if abs(dx) >= 0.17 and abs(dy) <= 0.07:
-        return "left" if dx < 0 else "right"
-    if abs(dy) >= 0.17 and abs(dx) <= 0.07:
-        return "top" if dy < 0 else "bottom"
-    return "elsewhere"
+    """Where "where is the ..." would place shape s (questions.region_of), or elsewhere."""
+    return region_of(scene, s) or "elsewhere"
 
 
 def scene_targets(scene) -> list:

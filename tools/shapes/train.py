@@ -208,7 +208,8 @@ def main() -> None:
                                      args.tower_batch, args.tower_lr, args.seed, log, model.mm_projector,
                                      heads["scene"], scene_code, args.scene_weight)
         log("stage 2: the whole model on the conversations")
-    words = WordAttention(tok.sp, train, centre_tokens(centres, N_LABELS), patches_to_tokens(labels), args.attend_targets)
+    words = (WordAttention(tok.sp, train, centre_tokens(centres, N_LABELS), patches_to_tokens(labels),
+                           args.attend_targets) if args.attend_weight > 0 or args.answer_area_weight > 0 else None)
     attend = words if args.attend_weight > 0 else None
     answer_area = AnswerArea(words) if args.answer_area_weight > 0 else None
     answer_attend = (AnswerAttention(tok.sp, train, ((d["grid"] + 1) // 2) ** 2,
