@@ -69,9 +69,9 @@ class AnswerAttention:
                     targets.append(tgt)
         if not picked:
             return attn1.sum() * 0.0
-        r, h, q = (torch.tensor(x) for x in zip(*picked))
+        r, h, q = (torch.tensor(x, device=attn1.device) for x in zip(*picked))
         p = attn1[r, h, q]
-        return -(torch.stack(targets) * torch.log(p + 1e-9)).sum(-1).mean()
+        return -(torch.stack(targets).to(p.device) * torch.log(p + 1e-9)).sum(-1).mean()
 
 
 class AnswerArea:
@@ -103,6 +103,6 @@ class AnswerArea:
                 targets.append(self.wa.area_target(word, pics[0], prefix_len + start, S))
         if not picked:
             return attn2.sum() * 0.0
-        r, q = (torch.tensor(x) for x in zip(*picked))
+        r, q = (torch.tensor(x, device=attn2.device) for x in zip(*picked))
         p = attn2[r, AREA_HEAD, q]
-        return -(torch.stack(targets) * torch.log(p + 1e-9)).sum(-1).mean()
+        return -(torch.stack(targets).to(p.device) * torch.log(p + 1e-9)).sum(-1).mean()

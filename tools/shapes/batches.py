@@ -102,6 +102,9 @@ def assemble(model, enc: Encoded, samples, img, idx, with_answers: bool, extra=N
                 if supervised:
                     targets[r, t - 1] = tokid  # position t - 1 predicts token t
                 t += 1
+    dev = model.llm.lm_head.weight.device
+    ids, is_img = ids.to(dev), is_img.to(dev)
+    targets = None if targets is None else targets.to(dev)
     emb = model.llm.model.embed_tokens(ids)
     if img is not None:
         emb = emb.masked_scatter(is_img[..., None], img.reshape(-1, img.shape[-1]).to(emb.dtype))
@@ -109,7 +112,7 @@ def assemble(model, enc: Encoded, samples, img, idx, with_answers: bool, extra=N
 
 
 def prefix_cache(model, enc: Encoded):
-    ids = torch.tensor([enc.prefix])
+    ids = torch.tensor([enc.prefix], device=model.llm.lm_head.weight.device)
     _, kvs = model.llm(model.llm.model.embed_tokens(ids))
     return kvs
 
@@ -157,7 +160,7 @@ def greedy(model, enc, samples, pixels_u8, idx, eos_id: int, max_new: int = 8):
     for _ in range(max_new):
         emb, lengths, _ = assemble(model, enc, samples, img, idx, False, extra=out)
         h, _ = model.llm(emb, start=P, past=past)
-        last = h[torch.arange(len(idx)), torch.tensor(lengths) - 1]
+        last = h[torch.arange(len(idx), device=h.device), torch.tensor(lengths, device=h.device) - 1]
         nxt = model.llm.lm_head(last).argmax(-1).tolist()
         for r, t in enumerate(nxt):
             if not done[r]:

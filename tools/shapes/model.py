@@ -137,8 +137,8 @@ class LlamaLayer(nn.Module):
             k = k.repeat_interleave(rep, dim=1)
             v = v.repeat_interleave(rep, dim=1)
         att = q @ k.transpose(-1, -2) / math.sqrt(hd)
-        qpos = torch.arange(T)[:, None] + S0
-        kpos = torch.arange(S0 + T)[None, :]
+        qpos = torch.arange(T, device=x.device)[:, None] + S0
+        kpos = torch.arange(S0 + T, device=x.device)[None, :]
         att = att.masked_fill(kpos > qpos, float("-inf"))
         probs = torch.softmax(att, dim=-1)
         if keep is not None:

@@ -104,6 +104,8 @@ def main() -> None:
     ap.add_argument("--llm-inter", type=int, default=512)
     ap.add_argument("--llm-layers", type=int, default=4)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--device", default="cpu", help="torch device to train on (cpu; cuda for quick comparisons of "
+                    "recipes on a GPU machine: the shipped recipe is the CPU's)")
     ap.add_argument("--init-from", help="continue training the model in this folder (its weights and tokenizer)")
     ap.add_argument("--data-seed", type=int, help="seed of the training pictures (default: --seed)")
     ap.add_argument("--tower-steps", type=int, default=1600, help="stage 1: vision tower alone (0: skip)")
@@ -147,14 +149,14 @@ def main() -> None:
     np.random.seed(args.seed)
 
     # validation asks with the default weights of each kind of question (as the held-out test set does)
-    val_imgs, _, val = make_samples(args.seed + VAL_SEED_OFFSET, args.val // 2)
+    val_imgs, _, val = make_samples(args.seed + VAL_SEED_OFFSET, args.val // 2, procs=args.threads)
     val = val[: args.val]
     if args.weights:
         set_weights(dict((k, float(v)) for k, v in (kv.split("=") for kv in args.weights.split(","))))
     data_seed = args.seed if args.data_seed is None else args.data_seed
     log(f"drawing {args.scenes} training pictures (seed {data_seed}) ...")
     train_imgs, train_scenes, train = make_samples(data_seed, args.scenes, per_scene=args.turns,
-                                                   conversations=args.turns > 1)
+                                                   conversations=args.turns > 1, procs=args.threads)
     log(f"  {len(train)} training conversations, {len(val)} validation questions ({time.time() - t0:.0f} s)")
 
     os.makedirs(os.path.join(args.out, "llm"), exist_ok=True)
@@ -177,13 +179,18 @@ def main() -> None:
     scene_code = scene_code_targets(train_scenes)
     val_px = preprocess(val_imgs, d["image_size"])
     del train_imgs, val_imgs
+    labels_cpu, centres_cpu = labels, centres  # for the attention targets, built in Python
+    train_px, labels, centres, counts, scene_code, val_px = (
+        x.to(args.device) for x in (train_px, labels, centres, counts, scene_code, val_px))
     enc, val_enc = Encoded(train, tok, eos), Encoded(val, tok, eos)
     log(f"  tokenizer: {vocab} pieces; prompt prefix {len(enc.prefix)} tokens ({time.time() - t0:.0f} s)")
 
+    dev = torch.device(args.device)
     model = VilaShapes(d)
     if args.init_from:
         load_checkpoint(model, args.init_from)
         log(f"  continuing from the weights in {args.init_from}")
+    model.to(dev)
     n_params = sum(p.numel() for p in model.parameters())
     # training only, not part of the model: read what each patch shows, and whose centre it holds, from the
     # tower's selected features; and each picture token's row and column from the projector's output (so
@@ -191,13 +198,13 @@ def main() -> None:
     heads = torch.nn.ModuleDict({"patch": torch.nn.Linear(d["v_hidden"], N_LABELS),
                                  "centre": torch.nn.Linear(d["v_hidden"], N_LABELS),
                                  "place": torch.nn.Linear(d["hidden"], 2),
-                                 "scene": torch.nn.Linear(d["hidden"], N_CLASSES)})
+                                 "scene": torch.nn.Linear(d["hidden"], N_CLASSES)}).to(dev)
     # (row, column) of each picture token, scaled to [0, 1]; a regression, which is satisfied once the place
     # is readable (a classification loss kept growing the place features until they drowned what the token
     # shows: run O in EXPERIMENTS.md)
-    place_target = token_places(d["grid"]).float() / (d["grid"] // 2 - 1)
+    place_target = (token_places(d["grid"]).float() / (d["grid"] // 2 - 1)).to(dev)
     if args.init_from and os.path.exists(os.path.join(args.init_from, "aux_heads.pt")):
-        missing = heads.load_state_dict(torch.load(os.path.join(args.init_from, "aux_heads.pt")), strict=False).missing_keys
+        missing = heads.load_state_dict(torch.load(os.path.join(args.init_from, "aux_heads.pt"), map_location=dev), strict=False).missing_keys
         if missing:
             log(f"  training-only heads new here (not in {args.init_from}): {sorted({k.split('.')[0] for k in missing})}")
     tower_curve, t_tower = [], time.time()
@@ -208,7 +215,7 @@ def main() -> None:
                                      args.tower_batch, args.tower_lr, args.seed, log, model.mm_projector,
                                      heads["scene"], scene_code, args.scene_weight)
         log("stage 2: the whole model on the conversations")
-    words = (WordAttention(tok.sp, train, centre_tokens(centres, N_LABELS), patches_to_tokens(labels),
+    words = (WordAttention(tok.sp, train, centre_tokens(centres_cpu, N_LABELS), patches_to_tokens(labels_cpu),
                            args.attend_targets) if args.attend_weight > 0 or args.answer_area_weight > 0 else None)
     attend = words if args.attend_weight > 0 else None
     answer_area = AnswerArea(words) if args.answer_area_weight > 0 else None

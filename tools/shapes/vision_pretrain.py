@@ -49,8 +49,9 @@ def pretrain_tower(tower, patch_head, centre_head, px_u8, patch_labels, centres,
     with projector and scene_head, also the projector, on the scene code of its output (scene_code.py).
     Returns the loss curve."""
     C = patch_head.in_features
-    count_head = torch.nn.Linear(C, COUNT_GROUPS * 4)
-    present_head = torch.nn.Linear(C, COUNT_GROUPS)
+    dev = patch_head.weight.device
+    count_head = torch.nn.Linear(C, COUNT_GROUPS * 4).to(dev)
+    present_head = torch.nn.Linear(C, COUNT_GROUPS).to(dev)
     present = (counts > 0).float()
     params = (list(tower.parameters()) + list(patch_head.parameters()) + list(centre_head.parameters())
               + list(count_head.parameters())
@@ -66,7 +67,7 @@ def pretrain_tower(tower, patch_head, centre_head, px_u8, patch_labels, centres,
     for step in range(steps):
         for g in opt.param_groups:
             g["lr"] = lr * min(1.0, (step + 1) / warm) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * step / steps)))
-        idx = torch.randint(0, n, (batch,), generator=gen)
+        idx = torch.randint(0, n, (batch,), generator=gen).to(dev)
         feats = tower(normalise(px_u8[idx]))
         patch_loss = soft_patch_loss(patch_head, feats, patch_labels[idx])
         logits = count_head(feats.mean(1)).view(batch, COUNT_GROUPS, 4)

@@ -152,5 +152,6 @@ class WordAttention:
                     tgts.append(tgt)
         if not rows:
             return attn0.sum() * 0.0
-        p = attn0[torch.tensor(rows), ATTEND_HEAD, torch.tensor(qs)]
-        return -(torch.stack(tgts) * torch.log(p + 1e-9)).sum(-1).mean()
+        dev = attn0.device
+        p = attn0[torch.tensor(rows, device=dev), ATTEND_HEAD, torch.tensor(qs, device=dev)]
+        return -(torch.stack(tgts).to(dev) * torch.log(p + 1e-9)).sum(-1).mean()

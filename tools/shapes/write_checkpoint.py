@@ -16,7 +16,7 @@ WEIGHT_FILES = {"llm": "llm/model.safetensors", "vision_tower": "vision_tower/mo
 
 
 def _bf16(sd) -> dict:
-    return {k: v.detach().to(torch.bfloat16).contiguous() for k, v in sd.items()}
+    return {k: v.detach().cpu().to(torch.bfloat16).contiguous() for k, v in sd.items()}
 
 
 def write_checkpoint(out: str, model, d: dict) -> None:
