@@ -18,6 +18,11 @@ from word_attention import IMAGE_TOKEN_INDEX, find_words, word_ids
 
 WORD_HEAD = 0  # the picture heads are 1..n
 AREA_LAYER, AREA_HEAD = 2, 0  # AnswerArea
+# the kinds of question (questions.py) whose answer is what the named thing looks like, or whether it is there;
+# AnswerArea leaves out the others: where, count, side, bigger ask for a place, a number or a comparison, which
+# the tokens' mean weighted by the named thing's area does not give (on a GPU, run `long-area` of sweep_gpu.sh
+# answered "where" worse than `long`: 5/22 against 15/22 after 1200 steps)
+AREA_KINDS = frozenset({"shape", "colour", "describe", "is_there", "is_colour", "colour_of", "shape_of"})
 
 
 def turns(tokens):
@@ -79,11 +84,13 @@ class AnswerArea:
     question, AREA_HEAD looks at the picture tokens showing what the question names, in proportion to its area
     there (a named kind first, else a named colour; all at <s> when the picture has none), as word_attention.py's
     area targets do for the words themselves. Questions that name neither are skipped. For "what shape is red?"
-    in a three-shape picture, the answer then reads the red shape's tokens directly."""
+    in a three-shape picture, the answer then reads the red shape's tokens directly. Only the turns whose kind
+    of question is in `kinds` (AREA_KINDS) are used."""
 
-    def __init__(self, word_attention):
+    def __init__(self, word_attention, kinds=AREA_KINDS):
         """word_attention: a word_attention.WordAttention (its words, samples and area targets)."""
         self.wa = word_attention
+        self.kinds = kinds
 
     def __call__(self, attn2, idx, positions, prefix_len: int) -> torch.Tensor:
         S = attn2.shape[-1]
@@ -93,7 +100,13 @@ class AnswerArea:
             if len(pics) != 1:
                 continue
             start = next(t for tokid, t, _ in positions[r] if tokid == IMAGE_TOKEN_INDEX)
-            for question, at in turns(positions[r]):
+            sample = self.wa.samples[i]
+            kinds = [t["kind"] for t in sample.get("turns", [sample])]
+            asked = turns(positions[r])
+            assert len(asked) == len(kinds), "one answer per turn"
+            for (question, at), kind in zip(asked, kinds):
+                if kind not in self.kinds:
+                    continue
                 named = [w for w, _ in find_words(self.wa.words, question)]
                 word = next((w for w in named if w[0] == "kind"), None) or next((w for w in named if w[0] == "colour"),
                                                                                  None)

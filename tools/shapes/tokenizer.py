@@ -19,5 +19,14 @@ def train_tokenizer(texts, out_path: str, vocab: int) -> None:
             "--add_dummy_prefix=true", "--shuffle_input_sentence=false", "--hard_vocab_limit=false",
             "--unk_id=0", "--bos_id=1", "--eos_id=2", "--pad_id=-1", "--minloglevel=2",
         ]
-        subprocess.run(cmd, cwd=tmp, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if shutil.which("spm_train"):  # Debian's sentencepiece (the recipe's)
+            subprocess.run(cmd, cwd=tmp, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        else:  # the same options through the Python package (machines without the command, e.g. sweep_gpu.sh's)
+            import sentencepiece as spm
+            cwd = os.getcwd()
+            os.chdir(tmp)
+            try:
+                spm.SentencePieceTrainer.train(" ".join(cmd[1:]))
+            finally:
+                os.chdir(cwd)
         shutil.copyfile(os.path.join(tmp, "tokenizer.model"), out_path)

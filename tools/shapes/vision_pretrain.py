@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from batches import normalise, soft_patch_loss
+from parallel import share, sync_grads
 from scene_code import scene_code_accuracy, scene_code_loss
 from scenes import COLOURS, SHAPES
 
@@ -44,10 +45,11 @@ def centre_loss(centre_head, feats, centres) -> torch.Tensor:
 
 def pretrain_tower(tower, patch_head, centre_head, px_u8, patch_labels, centres, counts, steps: int, batch: int,
                    lr: float, seed: int, log, projector=None, scene_head=None, scene_targets=None,
-                   scene_weight: float = 1.0) -> list:
+                   scene_weight: float = 1.0, rank: int = 0, world: int = 1) -> list:
     """Train tower + patch_head + centre_head (+ count and presence heads made here) for `steps` steps;
     with projector and scene_head, also the projector, on the scene code of its output (scene_code.py).
-    Returns the loss curve."""
+    With world > 1 processes (parallel.py), this one takes its share of each batch. Returns the loss curve
+    (losses averaged over the processes, accuracies of this process's share)."""
     C = patch_head.in_features
     dev = patch_head.weight.device
     count_head = torch.nn.Linear(C, COUNT_GROUPS * 4).to(dev)
@@ -67,10 +69,11 @@ def pretrain_tower(tower, patch_head, centre_head, px_u8, patch_labels, centres,
     for step in range(steps):
         for g in opt.param_groups:
             g["lr"] = lr * min(1.0, (step + 1) / warm) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * step / steps)))
-        idx = torch.randint(0, n, (batch,), generator=gen).to(dev)
+        idx = share(torch.randint(0, n, (batch,), generator=gen), rank, world).to(dev)
+        b = len(idx)
         feats = tower(normalise(px_u8[idx]))
         patch_loss = soft_patch_loss(patch_head, feats, patch_labels[idx])
-        logits = count_head(feats.mean(1)).view(batch, COUNT_GROUPS, 4)
+        logits = count_head(feats.mean(1)).view(b, COUNT_GROUPS, 4)
         count_loss = F.cross_entropy(logits.reshape(-1, 4), counts[idx].reshape(-1))
         present_logits = present_head(feats.max(1).values)
         present_loss = F.binary_cross_entropy_with_logits(present_logits, present[idx])
@@ -82,22 +85,23 @@ def pretrain_tower(tower, patch_head, centre_head, px_u8, patch_labels, centres,
             total = total + scene_weight * s_loss
         opt.zero_grad(set_to_none=True)
         total.backward()
+        losses = sync_grads(params, [patch_loss, count_loss, present_loss, c_loss] + ([s_loss] if scene else []))
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         if step % 50 == 0 or step == steps - 1:
             acc = (logits.argmax(-1) == counts[idx]).all(-1).float().mean().item()
             kinds_right = ((present_logits[:, :len(SHAPES)] > 0) == (present[idx, :len(SHAPES)] > 0)).all(-1)
             kacc = kinds_right.float().mean().item()
-            curve.append({"step": step, "patch_loss": round(patch_loss.item(), 5),
-                          "count_loss": round(count_loss.item(), 5), "present_loss": round(present_loss.item(), 5),
-                          "centre_loss": round(c_loss.item(), 5),
+            curve.append({"step": step, "patch_loss": round(losses[0], 5),
+                          "count_loss": round(losses[1], 5), "present_loss": round(losses[2], 5),
+                          "centre_loss": round(losses[3], 5),
                           "all_counts_right": round(acc, 4), "kinds_right": round(kacc, 4)})
             scene_msg = ""
             if scene:
                 sacc = scene_code_accuracy(scene_head, img, scene_targets[idx])
-                curve[-1].update(scene_loss=round(s_loss.item(), 5), scene_right={k: round(v, 4) for k, v in sacc.items()})
-                scene_msg = f"  scene {s_loss.item():.4f} (" + " ".join(f"{k} {v * 100:.0f}%" for k, v in sacc.items()) + ")"
+                curve[-1].update(scene_loss=round(losses[4], 5), scene_right={k: round(v, 4) for k, v in sacc.items()})
+                scene_msg = f"  scene {losses[4]:.4f} (" + " ".join(f"{k} {v * 100:.0f}%" for k, v in sacc.items()) + ")"
             el = time.time() - t0
-            log(f"tower step {step + 1}/{steps}  patch {patch_loss.item():.4f}  counts {count_loss.item():.4f} "
-                f"(all right {acc * 100:.0f}%)  kinds present {present_loss.item():.4f} (right {kacc * 100:.0f}%)  centres {c_loss.item():.4f}{scene_msg}  {el:.0f} s elapsed, ~{el / (step + 1) * (steps - step - 1):.0f} s left")
+            log(f"tower step {step + 1}/{steps}  patch {losses[0]:.4f}  counts {losses[1]:.4f} "
+                f"(all right {acc * 100:.0f}%)  kinds present {losses[2]:.4f} (right {kacc * 100:.0f}%)  centres {losses[3]:.4f}{scene_msg}  {el:.0f} s elapsed, ~{el / (step + 1) * (steps - step - 1):.0f} s left")
     return curve
