@@ -77,7 +77,7 @@ def main() -> None:
         + (f"; {r['scene_weight']} x the scene code of the mean of each picture's tokens, `tools/shapes/scene_code.py`"
            if r.get("scene_weight") else "") + ")"
         + (f"; at the end, kinds present right on {pct(last['kinds_right'])} and all counts right on"
-           f" {pct(last['all_counts_right'])} of a training batch." if last else "."),
+           f" {pct(last['all_counts_right'])} of the last {r['tower_batch'] // r.get('procs', 1)} training pictures one process saw." if last else "."),
         f"- Stage 2 ({t['train_seconds']} s): everything, {r['steps']} steps of {r['batch']} conversations, AdamW lr"
         f" {r['lr']} (tower x{r.get('tower_lr_scale', 1.0)}), warm-up {r['warmup']}, cosine; loss on the answers and"
         f" `</s>`, plus {r['aux_weight']} x the training-only losses on the tower's patches and the projector's"
@@ -88,10 +88,15 @@ def main() -> None:
         + (f", plus {r['answer_attend_weight']} x the loss on where each answer looks in the second (one head at the"
            f" words the question names, {r['answer_picture_heads']} evenly over the picture;"
            " `tools/shapes/answer_attention.py`)" if r.get("answer_attend_weight") else "")
+        + (f", plus {r['answer_area_weight']} x the loss on where one head of the third layer looks at the answer to"
+           " what a named thing looks like (at the tokens showing it, `answer_attention.AnswerArea`)"
+           if r.get("answer_area_weight") else "")
         + f"; kinds of question weighted {r['weights']} (validation and the test set use the weights in"
         " `questions.py`).",
         f"- Final training loss (moving average): {t['final_loss_ema']}. Whole run: {t['total_seconds'] / 60:.0f} min"
-        f" on 2 CPU cores (PyTorch {t['torch']}, OpenBLAS).",
+        f" on 2 CPU cores ({r.get('procs', 1)} training process{'es' if r.get('procs', 1) > 1 else ''} of"
+        f" {r['threads']} thread{'s' if r['threads'] > 1 else ''}, `tools/shapes/parallel.py`; PyTorch {t['torch']},"
+        " OpenBLAS).",
         "",
         "![loss and validation accuracy](training.svg)",
         "",
