@@ -56,6 +56,7 @@ describe.skipIf(!haveModel)(`vila-shapes on its held-out questions (ref backend,
     const right = answers.filter((a, i) => a === questions[i]!.answer).length;
     const accuracy = right / questions.length;
     const misses = answers.map((a, i) => ({ q: questions[i]!.question, want: questions[i]!.answer, got: a })).filter((m) => m.got !== m.want);
+    console.info(`vila-shapes held-out: ${right}/${questions.length} (${(accuracy * 100).toFixed(1)}%) through the TypeScript runtime; PyTorch ${(results!.accuracy_reference * 100).toFixed(1)}%`);
     expect(accuracy, JSON.stringify(misses.slice(0, 20))).toBeGreaterThanOrEqual(0.95);
     expect(Math.abs(accuracy - results!.accuracy_reference)).toBeLessThanOrEqual(0.01);
     expect(Math.abs(accuracy - results!.accuracy_trained_graph)).toBeLessThanOrEqual(0.01);

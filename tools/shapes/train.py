@@ -81,25 +81,18 @@ def log(msg: str) -> None:
 def accuracy(model, enc, samples, px, tok, eos, rank=0, world=1, batch=64):
     """Exact match overall, and per kind of question ({kind: [right, asked]}); with world > 1 processes
     (parallel.py), each asks its share of the questions and all get the totals."""
-    right, kinds = 0, {}
     mine = parallel.share(list(range(len(samples))), rank, world)
+    marks = []  # (kind, right) of each question asked here
     for s in range(0, len(mine), batch):
         idx = mine[s:s + batch]
         for i, ids in zip(idx, greedy(model, enc, samples, px, idx, eos)):
-            ok = tok.decode(ids).strip() == samples[i]["answer"]
-            right += ok
-            k = kinds.setdefault(samples[i]["kind"], [0, 0])
-            k[0] += ok
-            k[1] += 1
-    if world > 1:
-        right, kinds, parts = 0, {}, parallel.gather((right, kinds))
-        for r, ks in parts:
-            right += r
-            for kind, (a, n) in ks.items():
-                k = kinds.setdefault(kind, [0, 0])
-                k[0] += a
-                k[1] += n
-    return right / len(samples), kinds
+            marks.append((samples[i]["kind"], tok.decode(ids).strip() == samples[i]["answer"]))
+    kinds = {}
+    for kind, ok in (m for part in parallel.gather(marks) for m in part):
+        k = kinds.setdefault(kind, [0, 0])
+        k[0] += ok
+        k[1] += 1
+    return sum(r for r, _ in kinds.values()) / len(samples), kinds
 
 
 def main() -> None:
@@ -197,12 +190,12 @@ def main() -> None:
     val_px = preprocess(val_imgs, d["image_size"])
     del train_imgs, val_imgs
     labels_cpu, centres_cpu = labels, centres  # for the attention targets, built in Python
+    dev = torch.device(args.device)
     train_px, labels, centres, counts, scene_code, val_px = (
-        x.to(args.device) for x in (train_px, labels, centres, counts, scene_code, val_px))
+        x.to(dev) for x in (train_px, labels, centres, counts, scene_code, val_px))
     enc, val_enc = Encoded(train, tok, eos), Encoded(val, tok, eos)
     log(f"  tokenizer: {vocab} pieces; prompt prefix {len(enc.prefix)} tokens ({time.time() - t0:.0f} s)")
 
-    dev = torch.device(args.device)
     model = VilaShapes(d)
     if args.init_from:
         load_checkpoint(model, args.init_from)
