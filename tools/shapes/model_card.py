@@ -29,6 +29,7 @@ def main() -> None:
     ap.add_argument("--model", required=True)
     ap.add_argument("--results", required=True)
     ap.add_argument("--rerun", help="RUN_DIR:RESULTS_JSON of a second run of the same recipe with another seed")
+    ap.add_argument("--rerun-remark", default="", help="a sentence on how the rerun was run (e.g. what ran beside it)")
     args = ap.parse_args()
     t = json.load(open(os.path.join(args.model, "training.json")))
     res = json.load(open(args.results))
@@ -120,7 +121,7 @@ def main() -> None:
             f"The same recipe with `--seed {t2['recipe']['seed']}` (other pictures, other initial weights):"
             f" validation {pct(t2['val_accuracy_bf16'])}, held-out {pct(res2['accuracy_reference'])}"
             f" ({by_kind(res2['reference_by_kind'])}), final loss {t2['final_loss_ema']},"
-            f" {t2['total_seconds'] / 60:.0f} min.",
+            f" {t2['total_seconds'] / 60:.0f} min." + (f" {args.rerun_remark}" if args.rerun_remark else ""),
         ]
     lines += ["", "Every run tried on the way, with its figures: `tools/shapes/EXPERIMENTS.md`.", ""]
     with open(os.path.join(args.model, "README.md"), "w") as f:
