@@ -14,7 +14,7 @@ The model itself is unchanged; this is a loss on its attention probabilities, us
 """
 import torch
 
-from word_attention import IMAGE_TOKEN_INDEX, find_words, word_ids
+from word_attention import IMAGE_TOKEN_INDEX, find_words, target_loss, word_ids
 
 WORD_HEAD = 0  # the picture heads are 1..n
 AREA_LAYER, AREA_HEAD = 2, 0  # AnswerArea
@@ -75,8 +75,7 @@ class AnswerAttention:
         if not picked:
             return attn1.sum() * 0.0
         r, h, q = (torch.tensor(x, device=attn1.device) for x in zip(*picked))
-        p = attn1[r, h, q]
-        return -(torch.stack(targets).to(p.device) * torch.log(p + 1e-9)).sum(-1).mean()
+        return target_loss(attn1[r, h, q], targets)
 
 
 class AnswerArea:
@@ -96,11 +95,11 @@ class AnswerArea:
         S = attn2.shape[-1]
         picked, targets = [], []
         for r, i in enumerate(idx):
-            pics = self.wa.samples[i]["images"]
+            sample = self.wa.samples[i]
+            pics = sample["images"]
             if len(pics) != 1:
                 continue
             start = next(t for tokid, t, _ in positions[r] if tokid == IMAGE_TOKEN_INDEX)
-            sample = self.wa.samples[i]
             kinds = [t["kind"] for t in sample.get("turns", [sample])]
             asked = turns(positions[r])
             assert len(asked) == len(kinds), "one answer per turn"
@@ -117,5 +116,4 @@ class AnswerArea:
         if not picked:
             return attn2.sum() * 0.0
         r, q = (torch.tensor(x, device=attn2.device) for x in zip(*picked))
-        p = attn2[r, AREA_HEAD, q]
-        return -(torch.stack(targets).to(p.device) * torch.log(p + 1e-9)).sum(-1).mean()
+        return target_loss(attn2[r, AREA_HEAD, q], targets)

@@ -83,6 +83,12 @@ def centre_tokens(centres: torch.Tensor, n_labels: int) -> list:
     return [[(label + 1, tok) for tok, label in torch.nonzero(m).tolist()] for m in marks]
 
 
+def target_loss(p: torch.Tensor, targets: list) -> torch.Tensor:
+    """Mean cross-entropy between attention probabilities p (n, keys) and target distributions (n tensors of
+    (keys,), built on the CPU); the loss of every attention target here and in answer_attention.py."""
+    return -(torch.stack(targets).to(p.device) * torch.log(p + 1e-9)).sum(-1).mean()
+
+
 class WordAttention:
     """Callable loss: cross-entropy between the target of each such word of the questions (not the answers)
     and ATTEND_HEAD's attention probabilities there. Targets (see the top of this file):
@@ -153,5 +159,4 @@ class WordAttention:
         if not rows:
             return attn0.sum() * 0.0
         dev = attn0.device
-        p = attn0[torch.tensor(rows, device=dev), ATTEND_HEAD, torch.tensor(qs, device=dev)]
-        return -(torch.stack(tgts).to(dev) * torch.log(p + 1e-9)).sum(-1).mean()
+        return target_loss(attn0[torch.tensor(rows, device=dev), ATTEND_HEAD, torch.tensor(qs, device=dev)], tgts)
