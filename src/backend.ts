@@ -4,11 +4,17 @@
 // can trace, record goldens, compare two backends in lockstep or time each op.
 
 import { UnsupportedOpError } from './errors.js';
+import type { Q4Tensor } from './quant/q4.js';
 import type { F32Tensor, Tensor } from './tensor.js';
 
 export interface OpArgs {
   /** out (m,n) = x (m,k) · w (n,k)ᵀ + bias (n); w and bias f32, f16 or bf16. */
   matmul: { out: F32Tensor; x: F32Tensor; w: Tensor; bias?: Tensor };
+  /**
+   * out (m,n) = x (m,k) · dequant(w) (n,k)ᵀ + bias (n); w int4 in the TinyChat v2 layout with its
+   * own group size, dequantized as spec/awq.md §2.4 (q·s + sz rounded once to the scale dtype).
+   */
+  matmul_q4: { out: F32Tensor; x: F32Tensor; w: Q4Tensor; bias?: Tensor };
   /** out (m,n) = (x − mean) / sqrt(var + eps) · weight (n) + bias (n), statistics per row. */
   layer_norm: { out: F32Tensor; x: F32Tensor; weight: Tensor; bias: Tensor; eps: number };
   /** out (m,n) = x / sqrt(mean(x²) + eps) · weight (n), statistics per row. */
@@ -66,6 +72,7 @@ export type OpName = keyof OpArgs;
 
 export const OP_NAMES: readonly OpName[] = [
   'matmul',
+  'matmul_q4',
   'layer_norm',
   'rms_norm',
   'gelu_tanh',

@@ -5,22 +5,26 @@
 
 import { run, type Backend } from '../backend.js';
 import { InputError } from '../errors.js';
+import type { Q4Tensor } from '../quant/q4.js';
 import { rows, zeros, type F32Tensor, type FloatDType, type Tensor } from '../tensor.js';
 import type { WeightBinder } from './binder.js';
 import type { LlamaConfig } from './config.js';
+import { linear } from './linear.js';
 
 type W = Tensor<FloatDType>;
+/** A linear weight: float, or int4 AWQ (TinyChat v2, spec/awq.md §2) once AWQ loaders exist. */
+type L = W | Q4Tensor;
 
 export interface LlamaLayer {
   readonly inputNorm: W; // (d)
-  readonly q: W; // (heads·headDim, d)
-  readonly k: W; // (kvHeads·headDim, d)
-  readonly v: W; // (kvHeads·headDim, d)
-  readonly o: W; // (d, heads·headDim)
+  readonly q: L; // (heads·headDim, d)
+  readonly k: L; // (kvHeads·headDim, d)
+  readonly v: L; // (kvHeads·headDim, d)
+  readonly o: L; // (d, heads·headDim)
   readonly postNorm: W; // (d)
-  readonly gate: W; // (ffn, d)
-  readonly up: W; // (ffn, d)
-  readonly down: W; // (d, ffn)
+  readonly gate: L; // (ffn, d)
+  readonly up: L; // (ffn, d)
+  readonly down: L; // (d, ffn)
 }
 
 export interface LlamaWeights {
@@ -109,22 +113,22 @@ export function llamaForward(be: Backend, cfg: LlamaConfig, w: LlamaWeights, emb
     const k = rows(cache.k[i]!, start, start + m);
     const v = rows(cache.v[i]!, start, start + m);
     run(be, 'rms_norm', `${p}.input_norm`, { out: x, x: h, weight: l.inputNorm, eps });
-    run(be, 'matmul', `${p}.attn.q`, { out: q, x, w: l.q });
-    run(be, 'matmul', `${p}.attn.k`, { out: k, x, w: l.k });
-    run(be, 'matmul', `${p}.attn.v`, { out: v, x, w: l.v });
+    linear(be, `${p}.attn.q`, q, x, l.q);
+    linear(be, `${p}.attn.k`, k, x, l.k);
+    linear(be, `${p}.attn.v`, v, x, l.v);
     run(be, 'rope', `${p}.attn.q_rope`, { x: q, ...rope });
     run(be, 'rope', `${p}.attn.k_rope`, { x: k, ...rope, heads: cfg.kvHeads });
     run(be, 'attention', `${p}.attn.core`, {
       out: att, q, k: cache.k[i]!, v: cache.v[i]!, kvLen: start + m, qStart: start,
       heads: cfg.heads, kvHeads: cfg.kvHeads, headDim: cfg.headDim, causal: true, scale: 1 / Math.sqrt(cfg.headDim),
     });
-    run(be, 'matmul', `${p}.attn.out`, { out: proj, x: att, w: l.o });
+    linear(be, `${p}.attn.out`, proj, att, l.o);
     run(be, 'add', `${p}.attn.residual`, { out: h, a: h, b: proj });
     run(be, 'rms_norm', `${p}.post_norm`, { out: x, x: h, weight: l.postNorm, eps });
-    run(be, 'matmul', `${p}.mlp.gate`, { out: gate, x, w: l.gate });
-    run(be, 'matmul', `${p}.mlp.up`, { out: up, x, w: l.up });
+    linear(be, `${p}.mlp.gate`, gate, x, l.gate);
+    linear(be, `${p}.mlp.up`, up, x, l.up);
     run(be, 'silu_mul', `${p}.mlp.act`, { out: gate, gate, up });
-    run(be, 'matmul', `${p}.mlp.down`, { out: proj, x: gate, w: l.down });
+    linear(be, `${p}.mlp.down`, proj, gate, l.down);
     run(be, 'add', `${p}.out`, { out: h, a: h, b: proj });
   });
   cache.length = start + m;
