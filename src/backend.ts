@@ -5,7 +5,7 @@
 
 import { UnsupportedOpError } from './errors.js';
 import type { Q4Tensor } from './quant/q4.js';
-import type { F32Tensor, Tensor } from './tensor.js';
+import { zeros, type F32Tensor, type Tensor } from './tensor.js';
 
 export interface OpArgs {
   /** out (m,n) = x (m,k) · w (n,k)ᵀ + bias (n); w and bias f32, f16 or bf16. */
@@ -94,6 +94,16 @@ export interface Backend {
   readonly kernels: Kernels;
   /** Whether this backend can run `op` with these arguments (dtypes, sizes). */
   supports<K extends OpName>(op: K, args: OpArgs[K]): boolean;
+  /**
+   * A zero-filled f32 tensor in the backend's own memory (e.g. WebAssembly memory), so that
+   * ops reading it need no copy; absent where plain JavaScript arrays are as good.
+   */
+  allocate?(shape: readonly number[]): F32Tensor;
+}
+
+/** A zero-filled f32 tensor, in the backend's memory where it has its own. */
+export function allocate(be: Backend, shape: readonly number[]): F32Tensor {
+  return be.allocate !== undefined ? be.allocate(shape) : zeros(shape);
 }
 
 /** Called after every op with its stable trace name (e.g. `llm.layers.3.attn.out`). */

@@ -138,6 +138,17 @@ export function f32ToF16(x: number): number {
   return sign | r;
 }
 
+let F16_TABLE: Float32Array | undefined;
+
+/** All 65536 f16 values as f32 (256 KiB, built on first use): bulk decoding by lookup. */
+function f16Table(): Float32Array {
+  if (F16_TABLE === undefined) {
+    F16_TABLE = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) F16_TABLE[h] = f16ToF32(h);
+  }
+  return F16_TABLE;
+}
+
 /** A reader for element i of any float tensor, as a JS number. */
 export function floatReader(t: Tensor): (i: number) => number {
   const d = t.data;
@@ -172,7 +183,8 @@ export function decodeFloats(t: Tensor, start: number, n: number, dst: Float32Ar
     const u = new Uint32Array(dst.buffer, dst.byteOffset, n);
     for (let i = 0; i < n; i++) u[i] = (d as Uint16Array)[start + i]! << 16;
   } else if (t.dtype === 'f16') {
-    for (let i = 0; i < n; i++) dst[i] = f16ToF32((d as Uint16Array)[start + i]!);
+    const table = f16Table();
+    for (let i = 0; i < n; i++) dst[i] = table[(d as Uint16Array)[start + i]!]!;
   } else {
     throw new InputError(`tensor of dtype ${t.dtype} is not a float tensor`);
   }

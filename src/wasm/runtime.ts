@@ -1,0 +1,126 @@
+// The WebAssembly runtime behind the backend: shards (memories), the thread pool, weights placed
+// once in wasm memory, and per-op marshalling of activations.
+//
+// Where a tensor lives decides what an op costs. Weights are copied into a shard the first time
+// an op sees them and stay there (keyed by their typed array; freed when it is collected).
+// Activations allocated by the backend (allocate(): the KV cache, the model's buffers) already
+// live in shard 0 and are passed by pointer; any other activation is copied into the op's
+// scratch space and, for outputs, copied back afterwards.
+
+import { InputError } from '../errors.js';
+import type { F32Tensor, Tensor } from '../tensor.js';
+import { numel } from '../tensor.js';
+import { OutOfWasmMemory } from './heap.js';
+import { ThreadPool } from './pool.js';
+import { Shard, SHARD_LIMIT } from './shard.js';
+
+export interface RuntimeOptions {
+  threads: number;
+  /** Bytes per shard (tests use small shards to exercise spreading); default just under 4 GiB. */
+  shardLimit?: number;
+}
+
+type Placed = Map<string, { shard: number; ptr: number }>;
+
+export class WasmRuntime {
+  readonly shards: Shard[] = [];
+  readonly pool: ThreadPool;
+  private readonly names: string[];
+  private readonly index = new Map<string, number>();
+  private readonly placed = new WeakMap<object, Placed>();
+  private readonly freeing = new FinalizationRegistry<{ shard: number; ptr: number }>((h) => this.shards[h.shard]?.heap.freeBlock(h.ptr));
+  private readonly shardLimit: number;
+
+  constructor(
+    private readonly module: WebAssembly.Module,
+    opts: RuntimeOptions,
+  ) {
+    this.names = WebAssembly.Module.exports(module)
+      .filter((e) => e.kind === 'function')
+      .map((e) => e.name);
+    this.names.forEach((n, i) => this.index.set(n, i));
+    this.shardLimit = opts.shardLimit ?? SHARD_LIMIT;
+    this.pool = new ThreadPool(module, { threads: opts.threads });
+    this.addShard();
+  }
+
+  get threads(): number {
+    return this.pool.threads;
+  }
+
+  private addShard(): Shard {
+    const s = new Shard(this.shards.length, this.module, this.names, this.shardLimit);
+    this.shards.push(s);
+    this.pool.attach(s.memory);
+    return s;
+  }
+
+  /** Run a kernel export over `units` work units, split across threads when `work` (flops) is worth it. */
+  exec(shard: Shard, fn: string, args: number[], units: number, grain = 1, work = Infinity): void {
+    const i = this.index.get(fn);
+    if (i === undefined) throw new Error(`the WebAssembly build has no export '${fn}' (rebuild with npm run build)`);
+    this.pool.run(shard.fns[i]!, i, shard.index, args, units, grain, work >= 200_000);
+  }
+
+  /** A zero-filled f32 tensor in shard 0, freed when the tensor's array is collected. */
+  allocate(shape: readonly number[]): F32Tensor {
+    const n = numel(shape);
+    const s = this.shards[0]!;
+    const ptr = s.heap.alloc(n * 4);
+    const data = s.f32(ptr, n);
+    data.fill(0);
+    this.freeing.register(data, { shard: 0, ptr });
+    return { dtype: 'f32', shape: [...shape], data };
+  }
+
+  /** The shard holding `a` (a weight placed before, or an array allocated in wasm memory). */
+  whereIs(a: ArrayBufferView): Shard | undefined {
+    const p = this.placed.get(a);
+    if (p !== undefined) for (const v of p.values()) return this.shards[v.shard];
+    return this.shards.find((s) => s.owns(a));
+  }
+
+  /**
+   * The pointer of a weight's bytes in `shard` (`variant` names a conversion made at upload,
+   * e.g. 'f32'), uploading it with `write` the first time. Without a shard, the weight goes to
+   * the first shard with room (a new one when none has).
+   */
+  place(key: object, variant: string, bytes: number, write: (dst: Uint8Array) => void, shard?: Shard): { shard: Shard; ptr: number } {
+    let p = this.placed.get(key);
+    if (p === undefined) {
+      p = new Map();
+      this.placed.set(key, p);
+    }
+    const tag = `${shard?.index ?? '*'}:${variant}`;
+    for (const [k, v] of p) {
+      if (k.endsWith(`:${variant}`) && (shard === undefined || v.shard === shard.index)) return { shard: this.shards[v.shard]!, ptr: v.ptr };
+    }
+    const target = shard ?? this.shards.find((s) => s.heap.available >= bytes + (1 << 20)) ?? this.addShard();
+    let ptr: number;
+    try {
+      ptr = target.heap.alloc(bytes);
+    } catch (e) {
+      if (!(e instanceof OutOfWasmMemory) || shard !== undefined) throw e;
+      return this.place(key, variant, bytes, write, this.addShard());
+    }
+    write(target.bytes(ptr, bytes));
+    p.set(tag.replace('*', String(target.index)), { shard: target.index, ptr });
+    this.freeing.register(key, { shard: target.index, ptr });
+    return { shard: target, ptr };
+  }
+
+  close(): void {
+    this.pool.close();
+  }
+}
+
+/** The raw bytes of a tensor's data. */
+export function rawBytes(t: Tensor | { data: ArrayBufferView }): Uint8Array {
+  const d = t.data;
+  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+}
+
+/** Check that a typed array holds `n` elements (a kernel would otherwise read past it). */
+export function expectElements(op: string, arg: string, a: { length: number }, n: number): void {
+  if (a.length !== n) throw new InputError(`${op}: ${arg} has ${a.length} elements, expected ${n}`);
+}
