@@ -4,8 +4,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRefBackend } from '../../src/ref/index.js';
 import { createWasmBackend } from '../../src/wasm/backend.js';
-import { ALL_CASES } from './cases.js';
-import { judge, runCase, sameBits } from './harness.js';
+import { ALL_CASES } from '../../src/opcheck/cases.js';
+import { judge, runCase, sameBits } from '../../src/opcheck/harness.js';
 
 const ref = createRefBackend();
 const one = createWasmBackend({ threads: 1, flavor: 'simd' });

@@ -3,10 +3,10 @@
 // mean squared error — and one runner compares any backend against the reference with
 // sentinels around every output, NaN and infinity checks, and the first mismatches on failure.
 
-import type { Backend, OpArgs, OpName } from '../../src/backend.js';
-import { run } from '../../src/backend.js';
-import { seededRandom } from '../../src/sampling.js';
-import { zeros, type F32Tensor } from '../../src/tensor.js';
+import type { Backend, OpArgs, OpName } from '../backend.js';
+import { run } from '../backend.js';
+import { seededRandom } from '../sampling.js';
+import { zeros, type F32Tensor } from '../tensor.js';
 
 export type Rng = () => number;
 export type Alloc = (shape: readonly number[]) => F32Tensor;

@@ -1,8 +1,8 @@
 // The cross-backend cases, as data, at real model shapes (SigLIP 1152/4304, Llama 2560/6912,
 // 4096/14336), decode (m = 1) and image-token rows, and ragged sizes that leave SIMD tails.
-// Shared by the wasm (and later CUDA) op tests and by `vila bench ops`.
+// Shared by the wasm (and later CUDA) op tests (test/ops/) and by `vila bench ops`.
 
-import { f32ToF16, type FloatDType, type Tensor } from '../../src/tensor.js';
+import { f32ToF16, type FloatDType, type Tensor } from '../tensor.js';
 import { caseOf, fill, randn, type OpCase, type Rng } from './harness.js';
 
 export function weight(rng: Rng, shape: readonly number[], dtype: FloatDType, scale = 0.05): Tensor {
