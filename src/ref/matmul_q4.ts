@@ -48,8 +48,8 @@ export interface Q8Row {
   readonly xq: Int8Array;
   /** (k/block) the block scales d (x ≈ xq·d). */
   readonly d: Float32Array;
-  /** (k/block) Σ x over each block, float64 in column order (it multiplies sz). */
-  readonly sums: Float64Array;
+  /** (k/block) Σ xq over each block (an exact integer; d·Σxq multiplies sz). */
+  readonly sums: Int32Array;
 }
 
 /**
@@ -66,19 +66,18 @@ export function quantizeActivationsQ8(x: Float32Array, block: number): Q8Row {
   const nb = k / block;
   const xq = new Int8Array(k);
   const d = new Float32Array(nb);
-  const sums = new Float64Array(nb);
+  const sums = new Int32Array(nb);
   for (let b = 0; b < nb; b++) {
     const lo = b * block;
     let amax = 0;
-    let sum = 0;
-    for (let p = lo; p < lo + block; p++) {
-      const v = x[p]!;
-      amax = Math.max(amax, Math.abs(v));
-      sum += v;
-    }
+    for (let p = lo; p < lo + block; p++) amax = Math.max(amax, Math.abs(x[p]!));
     const db = Math.fround(amax / 127);
     const id = db === 0 ? 0 : Math.fround(1 / db);
-    for (let p = lo; p < lo + block; p++) xq[p] = roundHalfEven(Math.fround(x[p]! * id));
+    let sum = 0;
+    for (let p = lo; p < lo + block; p++) {
+      xq[p] = roundHalfEven(Math.fround(x[p]! * id));
+      sum += xq[p]!;
+    }
     d[b] = db;
     sums[b] = sum;
   }
@@ -97,7 +96,10 @@ export function q8ActBlock(groupSize: number): number {
 /**
  * The oracle of an int8-activation kernel. With QB = min(groupSize, 128) and each x row
  * quantized by quantizeActivationsQ8(row, QB):
- *   out[i][o] = fround( Σ_b ( (s·d_b)·Σ_{p∈b} q[o][p]·xq[p]  +  sz·sums_b ) + bias[o] )
+ *   out[i][o] = fround( Σ_b d_b·( s·Σ_{p∈b} q[o][p]·xq[p]  +  sz·Σ_{p∈b} xq[p] ) + bias[o] )
+ * i.e. the weight q·s + sz against the quantized row xq·d on both terms (llama.cpp's q8_1
+ * style): taking the exact Σx for the zero-point term instead weights each block's rounding
+ * error by q rather than by q − z, and measured 1–3.5% relative L2 against 0.6–0.8% this way.
  * with s = scales[g][o], sz = scaled_zeros[g][o] read exactly as f32 numbers (g the group that
  * holds block b), blocks summed in order from an accumulator of 0, float64 throughout,
  * evaluated exactly in the order written. The integer dot product is exact (|Σ| ≤ 127·15·128).
@@ -124,7 +126,7 @@ export function matmul_q4_q8act({ out, x, w, bias }: OpArgs['matmul_q4']): void 
         const g = Math.floor(blk / perGroup);
         let dot = 0;
         for (let p = blk * qb; p < (blk + 1) * qb; p++) dot += q[p]! * xq[p]!;
-        acc += s(g * n + o) * d[blk]! * dot + sz(g * n + o) * sums[blk]!;
+        acc += d[blk]! * (s(g * n + o) * dot + sz(g * n + o) * sums[blk]!);
       }
       out.data[i * n + o] = acc + b0;
     }

@@ -91,11 +91,10 @@ describe('ref matmul_q4', () => {
 
 describe('matmul_q4_q8act (int8 activations)', () => {
   for (const G of [64, 128, 256]) {
-    // The brief asked for 1e-2. The definition pairs the exact Σx of the zero-point term with
-    // the int8 Σ q·xq, so each block's rounding errors are weighted by q (mean 7.5) rather than
-    // q − z: measured 0.75–1.15% here (random z), 1–3.5% on quantizeRtn weights of Gaussians;
-    // using d·Σxq for the zero-point term instead measures 0.57–0.79% on both.
-    it(`is within 2e-2 relative L2 of matmul_q4 on Gaussian x (group ${G})`, () => {
+    // Both terms use the quantized row (d·Σ q·xq and d·Σ xq), so each block's rounding errors
+    // are weighted by q − z: measured 0.57–0.79% relative L2 (the exact Σx for the zero-point
+    // term measured 0.75–1.15% here and 1–3.5% on quantizeRtn weights of Gaussians).
+    it(`is within 1e-2 relative L2 of matmul_q4 on Gaussian x (group ${G})`, () => {
       const rng = seededRandom(G);
       const [m, n, k] = [4, 64, 1024];
       const w = randomQ4(rng, n, k, G);
@@ -106,7 +105,7 @@ describe('matmul_q4_q8act (int8 activations)', () => {
       run(be, 'matmul_q4', 'q4', { out: ref, x, w, bias });
       matmul_q4_q8act({ out: got, x, w, bias });
       const e = relL2(ref.data, got.data);
-      expect(e).toBeLessThan(2e-2);
+      expect(e).toBeLessThan(1e-2);
       expect(e).toBeGreaterThan(0); // int8 rounding does change the result
     });
 
@@ -166,7 +165,7 @@ describe('matmul_q4_q8act (int8 activations)', () => {
     expect(Array.from(r.d)).toEqual([0, 1]);
     expect(Array.from(r.xq.subarray(0, 64))).toEqual(new Array(64).fill(0));
     expect(Array.from(r.xq.subarray(64, 68))).toEqual([127, 2, -4, 0]);
-    expect(Array.from(r.sums)).toEqual([0, 127 + 2.5 - 3.5 + 0.5]);
+    expect(Array.from(r.sums)).toEqual([0, 127 + 2 - 4 + 0]);
   });
 
   it('rejects group sizes that a 64/128 activation block does not divide', () => {
