@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { InputError, VilaError } from '../errors.js';
+import { benchCommand } from './bench.js';
 import { generateCommand } from './generate.js';
 import { inspectCommand } from './inspect.js';
 import { logitsCommand } from './logits.js';
@@ -24,7 +25,11 @@ export function buildProgram(): Command {
   logitsCommand(program);
   inspectCommand(program);
   traceDiffCommand(program);
-  for (const cmd of program.commands) cmd.exitOverride();
+  benchCommand(program);
+  for (const cmd of program.commands) {
+    cmd.exitOverride();
+    for (const sub of cmd.commands) sub.exitOverride();
+  }
   return program;
 }
 

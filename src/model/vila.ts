@@ -35,6 +35,14 @@ export class VilaWeights {
     readonly unknownTensors: readonly string[],
   ) {}
 
+  /**
+   * A model from weights already in memory (benchmarks build random ones of a real shape without
+   * writing files). The caller vouches that the tensors have the shapes `config` implies.
+   */
+  static fromParts(config: VilaConfig, llm: LlamaWeights, vision?: VisionPart): VilaWeights {
+    return new VilaWeights(config, llm, vision, []);
+  }
+
   static load(root: string, opts: WeightsLoadOptions = {}): VilaWeights {
     const config = loadVilaConfig(root);
     const sources: WeightSource[] = [];
