@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend } from './backend.js';
-import { createBackend } from './backends.js';
+import { createBackend, DEFAULT_BACKEND } from './backends.js';
 import { DEFAULT_MODEL_DIR } from './default_model.js';
 import { InputError } from './errors.js';
 import { generate, type GenerateResult } from './generate.js';
@@ -22,8 +22,10 @@ import { loadTokenizer } from './text/load.js';
 import type { Tokenizer } from './text/tokenizer.js';
 
 export interface LoadModelOptions {
-  /** A backend object, or its name ('ref', 'wasm', 'cuda'). Default 'ref'. */
+  /** A backend object, or its name ('wasm', 'ref', 'cuda'). Default 'wasm'. */
   readonly backend?: Backend | string;
+  /** Threads of a backend created by name (wasm); default os.availableParallelism(). */
+  readonly threads?: number;
   /** Conversation template name; default chosen from the folder (vicuna_v1 for VILA 1.5 Llama-2 models). */
   readonly convMode?: string;
   readonly onProgress?: ProgressFn;
@@ -65,7 +67,8 @@ export class Model {
 
   /** Load a VILA folder (default: the bundled vila-shapes model). */
   static async load(dir: string = DEFAULT_MODEL_DIR, opts: LoadModelOptions = {}): Promise<Model> {
-    const backend = typeof opts.backend === 'object' ? opts.backend : createBackend(opts.backend ?? 'ref');
+    const backend =
+      typeof opts.backend === 'object' ? opts.backend : createBackend(opts.backend ?? DEFAULT_BACKEND, opts.threads === undefined ? {} : { threads: opts.threads });
     const weights = VilaWeights.load(dir, {
       ...(opts.onProgress === undefined ? {} : { onProgress: opts.onProgress }),
       onUnknownTensor: (key, where) => opts.onWarning?.(`${where}: tensor '${key}' is not used by the model`),
@@ -105,7 +108,7 @@ export class Model {
     const pixels = await this.loadImages(req.images ?? [], req.decode);
     const features = pixels.map((p, i) => this.weights.encodeImage(this.backend, p, `image${i}`));
     const embeds = this.weights.embedSpliced(this.backend, inputIds, features);
-    const cache = this.weights.newCache(Math.min(this.config.modelMaxLength, embeds.shape[0]! + extraCapacity));
+    const cache = this.weights.newCache(Math.min(this.config.modelMaxLength, embeds.shape[0]! + extraCapacity), this.backend);
     const logits = this.weights.forward(this.backend, embeds, cache).data;
     return { inputIds, logits, cache };
   }

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { BACKEND_NAMES } from '../backends.js';
+import { BACKEND_NAMES, DEFAULT_BACKEND } from '../backends.js';
 import { DEFAULT_MODEL_DIR } from '../default_model.js';
 import { InputError } from '../errors.js';
 import type { DecodeOptions } from '../media/decode.js';
@@ -13,6 +13,7 @@ import { prefillProgress, progressBar } from './progress.js';
 export interface ModelOptions {
   model: string;
   backend: string;
+  threads?: number;
   convMode?: string;
 }
 
@@ -27,10 +28,18 @@ export interface PromptOptions extends ModelOptions {
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
+/** --threads N: a whole number ≥ 1. */
+export function parseThreads(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InputError(`--threads takes a whole number ≥ 1, got '${value}'`);
+  return n;
+}
+
 export function addModelOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--model <dir>', 'VILA model folder (config.json, llm/, vision_tower/, mm_projector/)').default(DEFAULT_MODEL_DIR, 'the bundled vila-shapes'))
-    .addOption(new Option('--backend <name>', 'op backend').choices([...BACKEND_NAMES]).default('ref'))
+    .addOption(new Option('--backend <name>', 'op backend: wasm (WebAssembly SIMD), ref (the readable reference), cuda').choices([...BACKEND_NAMES]).default(DEFAULT_BACKEND))
+    .addOption(new Option('--threads <n>', 'threads for the wasm backend (default: all cores)').argParser(parseThreads))
     .option('--conv-mode <name>', 'conversation template (default: from the model folder)');
 }
 
@@ -61,6 +70,7 @@ export async function loadModelWithProgress(opts: ModelOptions): Promise<Model> 
   try {
     return await Model.load(opts.model, {
       backend: opts.backend,
+      ...(opts.threads === undefined ? {} : { threads: opts.threads }),
       ...(opts.convMode === undefined ? {} : { convMode: opts.convMode }),
       onProgress: (done, total, what) => bar.update(done, total, what),
       onWarning: (message) => process.stderr.write(`warning: ${message}\n`),

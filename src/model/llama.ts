@@ -3,7 +3,7 @@
 // RMSNorm(x); a final RMSNorm and the untied lm_head. Keys and values go straight into a
 // preallocated per-layer KV cache; logits are computed for the last position only.
 
-import { run, type Backend } from '../backend.js';
+import { allocate, run, type Backend } from '../backend.js';
 import { InputError } from '../errors.js';
 import type { Q4Tensor } from '../quant/q4.js';
 import { rows, zeros, type F32Tensor, type FloatDType, type Tensor } from '../tensor.js';
@@ -70,16 +70,19 @@ export class KVCache {
   constructor(
     cfg: LlamaConfig,
     readonly capacity: number,
+    /** Where the cache lives: in this backend's memory where it has its own (no copy per op). */
+    be?: Backend,
   ) {
     const width = cfg.kvHeads * cfg.headDim;
-    this.k = Array.from({ length: cfg.layers }, () => zeros([capacity, width]));
-    this.v = Array.from({ length: cfg.layers }, () => zeros([capacity, width]));
+    const make = (): F32Tensor => (be === undefined ? zeros([capacity, width]) : allocate(be, [capacity, width]));
+    this.k = Array.from({ length: cfg.layers }, make);
+    this.v = Array.from({ length: cfg.layers }, make);
   }
 }
 
 /** Embed token ids (all ≥ 0) → (m, d). */
 export function llamaEmbed(be: Backend, cfg: LlamaConfig, w: LlamaWeights, ids: Int32Array): F32Tensor {
-  const out = zeros([ids.length, cfg.hiddenSize]);
+  const out = allocate(be, [ids.length, cfg.hiddenSize]);
   run(be, 'embedding', 'llm.embed', { out, table: w.embed, ids });
   return out;
 }
@@ -99,14 +102,15 @@ export function llamaForward(be: Backend, cfg: LlamaConfig, w: LlamaWeights, emb
   const qd = cfg.heads * cfg.headDim;
   const eps = cfg.rmsNormEps;
   const positions = Int32Array.from({ length: m }, (_, i) => start + i);
-  const h = zeros([m, d]);
+  // Buffers in the backend's own memory where it has one: ops then read and write them in place.
+  const h = allocate(be, [m, d]);
   h.data.set(embeds.data);
-  const x = zeros([m, d]);
-  const q = zeros([m, qd]);
-  const att = zeros([m, qd]);
-  const proj = zeros([m, d]);
-  const gate = zeros([m, cfg.intermediateSize]);
-  const up = zeros([m, cfg.intermediateSize]);
+  const x = allocate(be, [m, d]);
+  const q = allocate(be, [m, qd]);
+  const att = allocate(be, [m, qd]);
+  const proj = allocate(be, [m, d]);
+  const gate = allocate(be, [m, cfg.intermediateSize]);
+  const up = allocate(be, [m, cfg.intermediateSize]);
   const rope = { heads: cfg.heads, headDim: cfg.headDim, theta: cfg.ropeTheta, positions };
   w.layers.forEach((l, i) => {
     const p = `llm.layers.${i}`;
@@ -133,7 +137,7 @@ export function llamaForward(be: Backend, cfg: LlamaConfig, w: LlamaWeights, emb
   });
   cache.length = start + m;
   const last = rows(h, m - 1, m);
-  const normed = zeros([1, d]);
+  const normed = allocate(be, [1, d]);
   run(be, 'rms_norm', 'llm.norm', { out: normed, x: last, weight: w.norm, eps });
   const logits = zeros([1, cfg.vocabSize]);
   run(be, 'matmul', 'llm.lm_head', { out: logits, x: normed, w: w.lmHead });

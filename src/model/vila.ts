@@ -165,8 +165,9 @@ export class VilaWeights {
     return out;
   }
 
-  newCache(capacity: number): KVCache {
-    return new KVCache(this.config.llm, capacity);
+  /** A KV cache for `capacity` positions, in `be`'s own memory where it has one. */
+  newCache(capacity: number, be?: Backend): KVCache {
+    return new KVCache(this.config.llm, capacity, be);
   }
 
   /** Feed embeddings at the cache's next positions; logits (1, vocab) of the last one. */

@@ -42,10 +42,10 @@ export function matmul_q4({ out, x, w, bias }: OpArgs['matmul_q4']): void {
   }
 }
 
-/** One activation row quantized to int8 per block of `block` columns. */
+/** One activation row quantized to integers in −levels..levels per block of `block` columns. */
 export interface Q8Row {
-  /** (k) integers in −127..127. */
-  readonly xq: Int8Array;
+  /** (k) integers in −levels..levels (Int8Array for 127, Int16Array for 32767). */
+  readonly xq: Int8Array | Int16Array;
   /** (k/block) the block scales d (x ≈ xq·d). */
   readonly d: Float32Array;
   /** (k/block) Σ xq over each block (an exact integer; d·Σxq multiplies sz). */
@@ -58,20 +58,20 @@ export interface Q8Row {
  * xq = roundHalfEven(fround(x·id)). |x·id| ≤ amax·id ≤ 127·(1 + 2⁻²³), so xq never leaves
  * −127..127 and needs no clamp.
  */
-export function quantizeActivationsQ8(x: Float32Array, block: number): Q8Row {
+export function quantizeActivationsQ8(x: Float32Array, block: number, levels: 127 | 32767 = 127): Q8Row {
   const k = x.length;
   if (!Number.isInteger(block) || block <= 0 || k % block !== 0) {
     throw new InputError(`quantizeActivationsQ8: block ${block} does not divide the row length ${k}`);
   }
   const nb = k / block;
-  const xq = new Int8Array(k);
+  const xq = levels === 127 ? new Int8Array(k) : new Int16Array(k);
   const d = new Float32Array(nb);
   const sums = new Int32Array(nb);
   for (let b = 0; b < nb; b++) {
     const lo = b * block;
     let amax = 0;
     for (let p = lo; p < lo + block; p++) amax = Math.max(amax, Math.abs(x[p]!));
-    const db = Math.fround(amax / 127);
+    const db = Math.fround(amax / levels);
     const id = db === 0 ? 0 : Math.fround(1 / db);
     let sum = 0;
     for (let p = lo; p < lo + block; p++) {
@@ -105,8 +105,10 @@ export function q8ActBlock(groupSize: number): number {
  * evaluated exactly in the order written. The integer dot product is exact (|Σ| ≤ 127·15·128).
  * Note the weight is q·s + sz unrounded here: the §2.4 fp16 rounding is what matmul_q4 adds.
  * QB must divide the group size, so groupSize is 64 or a multiple of 128 (else InputError).
+ * `levels` 32767 quantizes to int16 instead (the SIMD128 kernel's i16 dot products; error
+ * ~1e-5), 127 to int8 (the relaxed-SIMD kernel's i8 dot products).
  */
-export function matmul_q4_q8act({ out, x, w, bias }: OpArgs['matmul_q4']): void {
+export function matmul_q4_q8act({ out, x, w, bias }: OpArgs['matmul_q4'], levels: 127 | 32767 = 127): void {
   const [m, n, k] = checkArgs('matmul_q4_q8act', out, x, w, bias);
   const qb = q8ActBlock(w.groupSize);
   const nb = k / qb;
@@ -114,7 +116,7 @@ export function matmul_q4_q8act({ out, x, w, bias }: OpArgs['matmul_q4']): void 
   const s = floatReader(w.scales);
   const sz = floatReader(w.scaledZeros);
   const b = bias === undefined ? undefined : floatReader(bias);
-  const rowsQ8 = Array.from({ length: m }, (_, i) => quantizeActivationsQ8(x.data.subarray(i * k, (i + 1) * k), qb));
+  const rowsQ8 = Array.from({ length: m }, (_, i) => quantizeActivationsQ8(x.data.subarray(i * k, (i + 1) * k), qb, levels));
   const q = new Uint8Array(k);
   for (let o = 0; o < n; o++) {
     for (let p = 0; p < k; p++) q[p] = q4At(w, o, p);

@@ -1,6 +1,7 @@
 // Whole-model goldens: the committed tiny checkpoints (real VILA layout: two LLM shards, odd
-// vision grid, GQA, pad aspect, ...) through the TypeScript reference runtime, against logits
-// and greedy ids from the independent PyTorch implementation in tools/vila_torch.py.
+// vision grid, GQA, pad aspect, ...) through the TypeScript reference runtime and the
+// WebAssembly backend (2 threads), against logits and greedy ids from the independent PyTorch
+// implementation in tools/vila_torch.py; and the wasm backend with 1 and 2 threads bit for bit.
 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -9,11 +10,16 @@ import { imagePaths, readGolden, relL2 } from './goldens.js';
 
 const fixtures = join(import.meta.dirname, '../fixtures');
 
-for (const name of ['tiny-vila', 'tiny-vila-pad', 'tiny-vila-mlp2x', 'tiny-vila-linear']) {
-  describe(`${name}: ref backend vs PyTorch goldens`, async () => {
+const BACKENDS = [
+  { label: 'ref', backend: 'ref' },
+  { label: 'wasm, 2 threads', backend: 'wasm', threads: 2 },
+] as const;
+
+for (const name of ['tiny-vila', 'tiny-vila-pad', 'tiny-vila-mlp2x', 'tiny-vila-linear']) for (const b of BACKENDS) {
+  describe(`${name}: ${b.label} backend vs PyTorch goldens`, async () => {
     const expectedFile = join(fixtures, name, 'expected.json');
     const golden = readGolden(expectedFile);
-    const model = await Model.load(join(fixtures, name));
+    const model = await Model.load(join(fixtures, name), b);
 
     for (const c of golden.cases) {
       it(`${c.name}: input ids exact, logits within 1e-5, greedy ids equal`, async () => {
@@ -29,3 +35,18 @@ for (const name of ['tiny-vila', 'tiny-vila-pad', 'tiny-vila-mlp2x', 'tiny-vila-
     }
   });
 }
+
+describe('wasm backend: 1 and 2 threads give the same logits bit for bit', async () => {
+  const expectedFile = join(fixtures, 'tiny-vila', 'expected.json');
+  const golden = readGolden(expectedFile);
+  const one = await Model.load(join(fixtures, 'tiny-vila'), { backend: 'wasm', threads: 1 });
+  const two = await Model.load(join(fixtures, 'tiny-vila'), { backend: 'wasm', threads: 2 });
+  for (const c of golden.cases) {
+    it(c.name, async () => {
+      const req = { prompt: c.prompt, images: imagePaths(expectedFile, c), raw: c.raw };
+      const a = await one.logits(req);
+      const b = await two.logits(req);
+      expect(Buffer.from(b.logits.buffer, b.logits.byteOffset, b.logits.byteLength).equals(Buffer.from(a.logits.buffer, a.logits.byteOffset, a.logits.byteLength))).toBe(true);
+    });
+  }
+});

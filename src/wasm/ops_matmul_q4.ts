@@ -1,0 +1,51 @@
+// matmul_q4 on the WebAssembly backend (wasm/matmul_q4.ts). The packed weight is placed once as
+// stored (TinyChat v2, u16); scales and scaled zeros once as f32 (k/G, n), without the padded
+// group rows. Each call quantizes the activation rows to int16 per block (units: rows), then
+// runs the integer-dot kernel over row blocks of 4 outputs (units: n/4).
+
+import type { OpArgs } from '../backend.js';
+import { InputError } from '../errors.js';
+import type { Q4Tensor } from '../quant/q4.js';
+import { validateQ4 } from '../quant/q4.js';
+import { decodeFloats } from '../tensor.js';
+import { OpCall } from './call.js';
+import { placeF32 } from './ops_matmul.js';
+import type { WasmRuntime } from './runtime.js';
+import type { Shard } from './shard.js';
+
+/** Group sizes the kernel takes: its activation block min(G, 128) must divide G. */
+export function q4KernelTakes(w: Q4Tensor): boolean {
+  return w.groupSize === 64 || (w.groupSize % 128 === 0 && w.groupSize > 0);
+}
+
+function placeQ4(rt: WasmRuntime, w: Q4Tensor): { shard: Shard; qw: number; sc: number; sz: number } {
+  const [n, k] = w.shape;
+  const groups = k / w.groupSize;
+  const q = rt.place(w.qweight, 'raw', w.qweight.byteLength, (dst) => dst.set(new Uint8Array(w.qweight.buffer, w.qweight.byteOffset, w.qweight.byteLength)));
+  const f32 = (t: Q4Tensor['scales']): number =>
+    rt.place(t.data, 'f32rows', groups * n * 4, (dst) => decodeFloats(t, 0, groups * n, new Float32Array(dst.buffer, dst.byteOffset, groups * n)), q.shard).ptr;
+  return { shard: q.shard, qw: q.ptr, sc: f32(w.scales), sz: f32(w.scaledZeros) };
+}
+
+export function matmul_q4(rt: WasmRuntime, { out, x, w, bias }: OpArgs['matmul_q4']): void {
+  validateQ4(w, 'matmul_q4: w', InputError);
+  const [m, k] = x.shape as [number, number];
+  const [n, kw] = w.shape;
+  if (x.shape.length !== 2 || kw !== k || out.shape[0] !== m || out.shape[1] !== n || x.data.length !== m * k || out.data.length !== m * n) {
+    throw new InputError(`matmul_q4: x [${x.shape}] · w [${w.shape}]ᵀ does not fit out [${out.shape}]`);
+  }
+  if (bias !== undefined && bias.data.length !== n) throw new InputError(`matmul_q4: bias has ${bias.data.length} elements, expected ${n}`);
+  const p = placeQ4(rt, w);
+  const bp = bias === undefined ? 0 : placeF32(rt, bias, p.shard);
+  const qb = Math.min(w.groupSize, 128);
+  const nb = k / qb;
+  const call = new OpCall(p.shard);
+  const xp = call.in(x.data);
+  const op = call.out(out.data);
+  const xq = call.scratch(m * k * 2);
+  const xd = call.scratch(m * nb * 4);
+  const xs = call.scratch(m * nb * 4);
+  rt.exec(p.shard, 'quantize_x16', [xq, xd, xs, xp, k, qb], m, 1, 4 * m * k);
+  rt.exec(p.shard, 'matmul_q4_x16', [op, xq, xd, xs, p.qw, p.sc, p.sz, bp, m, k, n, w.groupSize], n / 4, 1, 2 * m * k * n);
+  call.finish();
+}
