@@ -20,6 +20,19 @@ export function placeRaw(rt: WasmRuntime, t: Tensor, shard?: Shard): { shard: Sh
   return rt.place(t.data, 'raw', b.byteLength, (dst) => dst.set(b), shard);
 }
 
+/** wasm/matmul.ts KC: 16-bit weights are widened to f32 in k blocks of this many columns. */
+const MATMUL_KC = 512;
+
+/**
+ * Run the matmul kernel for a weight of dtype `dtype` already placed at `w` in `call`'s shard:
+ * out (m,n) = x (m,k) · w (n,k)ᵀ + bias, pointers in that shard; scratch for the widened
+ * weight panels comes from the call.
+ */
+export function execMatmul(rt: WasmRuntime, call: OpCall, dtype: string, out: number, x: number, w: number, bias: number, m: number, k: number, n: number): void {
+  const scr = dtype !== 'f32' && m > 4 ? call.scratch(n * MATMUL_KC * 4) : 0;
+  rt.exec(call.shard, `matmul_${dtype}`, [out, x, w, bias, scr, m, k, n], n, 12, 2 * m * k * n);
+}
+
 export function matmul(rt: WasmRuntime, { out, x, w, bias }: OpArgs['matmul']): void {
   const [m, k] = x.shape as [number, number];
   const n = w.shape[0]!;
@@ -32,6 +45,6 @@ export function matmul(rt: WasmRuntime, { out, x, w, bias }: OpArgs['matmul']): 
   const call = new OpCall(wp.shard);
   const xp = call.in(x.data);
   const op = call.out(out.data);
-  rt.exec(wp.shard, `matmul_${w.dtype}`, [op, xp, wp.ptr, bp, m, k, n], n, 12, 2 * m * k * n);
+  execMatmul(rt, call, w.dtype, op, xp, wp.ptr, bp, m, k, n);
   call.finish();
 }
