@@ -13,6 +13,8 @@ export interface OpSummary {
   /** Activation rows (1 = decode-shaped), null when the case has no x. */
   rows: number | null;
   native: boolean;
+  /** Some run streamed faster than memory allows (see OpCaseResult.suspect). */
+  suspect: boolean;
   /** Decode-shaped (one activation row): judged against the read ceiling, else the fma one. */
   decode: boolean;
   byThreads: Record<number, { ms: number; gflops: number; gbs: number; frac: number }>;
@@ -62,7 +64,7 @@ export function summarize(reports: Report[]): Summary {
         frac: med(rs.map((r) => (decode ? r.read_frac : r.fma_frac))),
       };
     }
-    return { name, op: rows[0]!.op, rows: rows[0]!.rows, native: rows.every((r) => r.native), decode, byThreads };
+    return { name, op: rows[0]!.op, rows: rows[0]!.rows, native: rows.every((r) => r.native), suspect: rows.some((r) => r.suspect), decode, byThreads };
   });
   const modelSummaries: ModelSummary[] = [...groupBy(models, (m) => `${m.shape}|${m.backend}`)].map(([, ms]) => {
     const byThreads: ModelSummary['byThreads'] = {};
@@ -95,9 +97,9 @@ export function markdown(s: Summary, threads: number[]): string {
       if (b === undefined) return '–';
       return o.decode ? `${f(b.gbs)} GB/s (${f(100 * b.frac, 0)}%)` : `${f(b.gflops)} GFLOP/s (${f(100 * b.frac, 0)}%)`;
     };
-    out.push(`| ${o.name}${o.native ? '' : ' †'} | ${threads.map((t) => f(o.byThreads[t]?.ms, 3)).join(' | ')} | ${threads.map(fig).join(' | ')} |`);
+    out.push(`| ${o.name}${o.native ? '' : ' †'}${o.suspect ? ' ‡' : ''} | ${threads.map((t) => f(o.byThreads[t]?.ms, 3)).join(' | ')} | ${threads.map(fig).join(' | ')} |`);
   }
-  out.push('');
+  out.push('', '† no wasm kernel yet: the reference stood in. ‡ faster than memory allows: the kernel did not do the work.', '');
   out.push(...head(['Model', 'threads', 'image s', 'prefill tok/s', 'decode tok/s', 'peak RSS MB', 'build s']));
   for (const m of s.models) {
     for (const t of threads) {

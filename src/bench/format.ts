@@ -17,7 +17,7 @@ export function formatOps(r: OpsReport): string {
   ];
   for (const c of r.cases) {
     lines.push(
-      `${pad(c.name, 54)} ${lpad(fix(c.ms, 3), 9)} ${lpad(fix(c.gflops, 1), 8)} ${lpad(pct(c.fma_frac), 5)} ${lpad(fix(c.gbs, 1), 7)} ${lpad(pct(c.read_frac), 6)}  ${c.copies}${c.native ? '' : '  (reference stand-in: no wasm kernel yet)'}`,
+      `${pad(c.name, 54)} ${lpad(fix(c.ms, 3), 9)} ${lpad(fix(c.gflops, 1), 8)} ${lpad(pct(c.fma_frac), 5)} ${lpad(fix(c.gbs, 1), 7)} ${lpad(pct(c.read_frac), 6)}  ${c.copies}${c.native ? '' : '  (reference stand-in: no wasm kernel yet)'}${c.suspect ? '  (faster than memory allows: did the kernel run?)' : ''}`,
     );
   }
   return lines.join('\n');

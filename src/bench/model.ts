@@ -126,14 +126,14 @@ export function runModelBench(o: ModelBenchOptions): ModelReport {
     let llmUploadS: number | null = null;
     if (wasm !== undefined) {
       const t0 = performance.now();
-      withLayerProgress(layerOut, llmLayers, o.onProgress && ((d, t) => o.onProgress!('llm upload', d, t)), () => w.forwardTokens(be, [1], w.newCache(1)));
+      withLayerProgress(layerOut, llmLayers, o.onProgress && ((d, t) => o.onProgress!('llm upload', d, t)), () => w.forwardTokens(be, [1], w.newCache(1, be)));
       llmUploadS = seconds(t0);
       log(`first decoder pass (uploads the LLM): ${llmUploadS.toFixed(2)} s`);
     }
     const rnd = seededRandom(2);
     const vocab = w.config.llm.vocabSize;
     const prompt = [1, ...Array.from({ length: promptTokens - 1 }, () => 3 + Math.floor(rnd() * (vocab - 3)))];
-    const cache = w.newCache(promptTokens + tokens + 1);
+    const cache = w.newCache(promptTokens + tokens + 1, be);
     let t0 = performance.now();
     let logits = withLayerProgress(layerOut, llmLayers, o.onProgress && ((d, t) => o.onProgress!('prefill', d, t)), () => w.forwardTokens(be, prompt, cache));
     const prefillS = seconds(t0);

@@ -53,6 +53,11 @@ export interface OpCaseResult {
   fma_frac: number;
   /** gbs / the read ceiling at this thread count. */
   read_frac: number;
+  /**
+   * A rotated (DRAM-bound) case that streamed faster than 1.5× the read ceiling: its weights cannot
+   * have been read, so the kernel did not do the work (e.g. dist/ out of step with the wasm build).
+   */
+  suspect: boolean;
 }
 
 export interface OpsReport extends MachineInfo {
@@ -97,7 +102,8 @@ function benchCase(be: WasmBackend, c: OpCase, seed: number, timeMs: number, l3:
   const first = c.make(seededRandom(seed), alloc);
   const native = be.native(c.op, first as OpArgs[typeof c.op]);
   const rows = rowsOf(first);
-  const decode = rows === 1 && native;
+  // Only weight-reading ops stream a large operand per call; a one-row activation op has nothing to rotate.
+  const decode = rows === 1 && native && 'w' in (first as object);
   const copies = decode ? Math.min(256, Math.max(4, Math.ceil((2 * l3) / c.bytes))) : 1;
   const inputs = [first];
   for (let j = 1; j < copies; j++) inputs.push(c.make(seededRandom(seed + j), alloc));
@@ -113,6 +119,7 @@ function benchCase(be: WasmBackend, c: OpCase, seed: number, timeMs: number, l3:
   return {
     name: c.name, op: c.op, native, rows, copies, ms: t.ms, min_ms: t.minMs, max_ms: t.maxMs, samples: t.samples,
     gflops, gbs, fma_frac: gflops / ceiling.fma_gflops, read_frac: gbs / ceiling.read_gbs,
+    suspect: copies > 1 && gbs > 1.5 * ceiling.read_gbs,
   };
 }
 

@@ -20,7 +20,7 @@ const positive = (x: unknown): void => {
 
 describe('vila bench', () => {
   it('ops --json --filter: the selected cases and the same-run ceilings for 1 and 2 threads', () => {
-    const r = vila('bench', 'ops', '--json', '--filter', 'ragged', '--threads', '2', '--time', '20');
+    const r = vila('bench', 'ops', '--json', '--filter', 'matmul f32 ragged', '--threads', '2', '--time', '20');
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as Record<string, unknown> & { ceilings: Record<string, unknown>[]; cases: Record<string, unknown>[] };
     for (const k of ['bench', 'backend', 'flavor', 'threads', 'node', 'cpu', 'loadavg', 'kernels', 'ceilings', 'cases']) expect(out).toHaveProperty(k);
@@ -32,8 +32,9 @@ describe('vila bench', () => {
     }
     expect(out.cases.length).toBeGreaterThan(0);
     for (const c of out.cases) {
-      expect(String(c.name)).toContain('ragged');
+      expect(String(c.name)).toContain('matmul f32 ragged');
       for (const k of ['ms', 'gflops', 'gbs', 'fma_frac', 'read_frac', 'copies', 'samples']) positive(c[k]);
+      expect(c).toMatchObject({ op: 'matmul', native: true, copies: 1 });
     }
   }, 20_000);
 
