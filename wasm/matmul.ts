@@ -13,11 +13,12 @@
 // Each output is a fixed sequence: per k block, lanes l (k ≡ l mod 4) summed (l0+l2)+(l1+l3),
 // plus the block's scalar tail; blocks added in order; then the bias. Tiles, panels and thread
 // ranges never change that sequence: results do not depend on the thread count.
+// The relaxed build fuses each multiply-add (relaxed_madd); the SIMD128 build rounds twice.
 // Versions (1 thread, M=128, K=N=2560, quiet machine unless noted): v1 3x3 tile, no blocking:
 // f32 15 GFLOP/s (spills, L2-bound); v2 2x3 + KC/NC blocking: f32 27.8 (under load), bf16 14.2
 // (converting per x-row pair); v3 bf16 panels converted once — see `vila bench ops`.
 
-import { hsum, load1, load4 } from './simd';
+import { hsum, load1, load4, madd } from './simd';
 
 const KC = 512;
 const NC = 48;
@@ -48,11 +49,11 @@ const NC = 48;
     const xo = <usize>p << 2, wo = <usize>p * sw;
     const v0 = v128.load(x0 + xo); const v1 = v128.load(x1 + xo);
     let c = load4<W>(w0 + wo);
-    a00 = f32x4.add(a00, f32x4.mul(v0, c)); a10 = f32x4.add(a10, f32x4.mul(v1, c));
+    a00 = madd(v0, c, a00); a10 = madd(v1, c, a10);
     c = load4<W>(w1 + wo);
-    a01 = f32x4.add(a01, f32x4.mul(v0, c)); a11 = f32x4.add(a11, f32x4.mul(v1, c));
+    a01 = madd(v0, c, a01); a11 = madd(v1, c, a11);
     c = load4<W>(w2 + wo);
-    a02 = f32x4.add(a02, f32x4.mul(v0, c)); a12 = f32x4.add(a12, f32x4.mul(v1, c));
+    a02 = madd(v0, c, a02); a12 = madd(v1, c, a12);
   }
   put(out, n, i + 0, j + 0, hsum(a00) + tail<W>(x0, w0, k4, kl), bias, first, last);
   put(out, n, i + 0, j + 1, hsum(a01) + tail<W>(x0, w1, k4, kl), bias, first, last);
@@ -72,11 +73,11 @@ const NC = 48;
     const xo = <usize>p << 2, wo = <usize>p * sw;
     const v0 = v128.load(x0 + xo);
     let c = load4<W>(w0 + wo);
-    a00 = f32x4.add(a00, f32x4.mul(v0, c));
+    a00 = madd(v0, c, a00);
     c = load4<W>(w1 + wo);
-    a01 = f32x4.add(a01, f32x4.mul(v0, c));
+    a01 = madd(v0, c, a01);
     c = load4<W>(w2 + wo);
-    a02 = f32x4.add(a02, f32x4.mul(v0, c));
+    a02 = madd(v0, c, a02);
   }
   put(out, n, i + 0, j + 0, hsum(a00) + tail<W>(x0, w0, k4, kl), bias, first, last);
   put(out, n, i + 0, j + 1, hsum(a01) + tail<W>(x0, w1, k4, kl), bias, first, last);
@@ -93,7 +94,7 @@ const NC = 48;
     const xo = <usize>p << 2, wo = <usize>p * sw;
     const v0 = v128.load(x0 + xo); const v1 = v128.load(x1 + xo);
     let c = load4<W>(w0 + wo);
-    a00 = f32x4.add(a00, f32x4.mul(v0, c)); a10 = f32x4.add(a10, f32x4.mul(v1, c));
+    a00 = madd(v0, c, a00); a10 = madd(v1, c, a10);
   }
   put(out, n, i + 0, j + 0, hsum(a00) + tail<W>(x0, w0, k4, kl), bias, first, last);
   put(out, n, i + 1, j + 0, hsum(a10) + tail<W>(x1, w0, k4, kl), bias, first, last);
@@ -107,7 +108,7 @@ const NC = 48;
     const xo = <usize>p << 2, wo = <usize>p * sw;
     const v0 = v128.load(x0 + xo);
     let c = load4<W>(w0 + wo);
-    a00 = f32x4.add(a00, f32x4.mul(v0, c));
+    a00 = madd(v0, c, a00);
   }
   put(out, n, i + 0, j + 0, hsum(a00) + tail<W>(x0, w0, k4, kl), bias, first, last);
 }
@@ -123,13 +124,13 @@ const NC = 48;
     const xo = <usize>p << 2, wo = <usize>p * sw;
     const v0 = v128.load(x0 + xo);
     let c = load4<W>(w0 + wo);
-    a00 = f32x4.add(a00, f32x4.mul(v0, c));
+    a00 = madd(v0, c, a00);
     c = load4<W>(w1 + wo);
-    a01 = f32x4.add(a01, f32x4.mul(v0, c));
+    a01 = madd(v0, c, a01);
     c = load4<W>(w2 + wo);
-    a02 = f32x4.add(a02, f32x4.mul(v0, c));
+    a02 = madd(v0, c, a02);
     c = load4<W>(w3 + wo);
-    a03 = f32x4.add(a03, f32x4.mul(v0, c));
+    a03 = madd(v0, c, a03);
   }
   put(out, n, i + 0, j + 0, hsum(a00) + tail<W>(x0, w0, k4, kl), bias, first, last);
   put(out, n, i + 0, j + 1, hsum(a01) + tail<W>(x0, w1, k4, kl), bias, first, last);

@@ -21,7 +21,7 @@
 // Constants live in memory at CONSTS (written by the host when a shard is made) because V8
 // rebuilds a v128 immediate inside every loop iteration, while a load folds into the `and`.
 
-export const CONSTS: usize = 0x400; // [0x000F ×8 lanes][0x00F0 ×8 lanes] as u16
+export const CONSTS: usize = 0x400; // u16 lanes: [0x000F ×8][0x00F0 ×8][0x0F0F ×8]
 
 /** Quantize rows [r0, r1) of x (m,k) to int16 per block of qb: xq (m,k) i16, xd (m,k/qb) f32 scales, xs (m,k/qb) i32 sums. */
 export function quantize_x16(xq: usize, xd: usize, xs: usize, x: usize, k: i32, qb: i32, r0: i32, r1: i32): void {

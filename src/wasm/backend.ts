@@ -9,6 +9,14 @@ import { createRefBackend } from '../ref/index.js';
 import type { F32Tensor } from '../tensor.js';
 import { loadKernels, relaxedSimdAvailable, type WasmFlavor } from './module.js';
 import { matmul } from './ops_matmul.js';
+import { gelu_erf, gelu_tanh, silu_mul } from './ops_activation.js';
+import { attention } from './ops_attention.js';
+import { add, mul } from './ops_elementwise.js';
+import { embedding } from './ops_embedding.js';
+import { layer_norm, rms_norm } from './ops_norm.js';
+import { rope } from './ops_rope.js';
+import { downsample_2x2, patch_embed } from './ops_vision.js';
+import { matmul_q4, q4KernelTakes } from './ops_matmul_q4.js';
 import { WasmRuntime } from './runtime.js';
 
 export interface WasmBackendOptions {
@@ -40,12 +48,25 @@ const FLOAT = new Set(['f32', 'bf16', 'f16']);
 
 const NATIVE: Native = {
   matmul: { run: matmul, when: (a) => FLOAT.has(a.w.dtype) && (a.bias === undefined || FLOAT.has(a.bias.dtype)) },
+  layer_norm: { run: layer_norm, when: (a) => FLOAT.has(a.weight.dtype) && FLOAT.has(a.bias.dtype) },
+  rms_norm: { run: rms_norm, when: (a) => FLOAT.has(a.weight.dtype) },
+  gelu_tanh: { run: gelu_tanh },
+  gelu_erf: { run: gelu_erf },
+  silu_mul: { run: silu_mul },
+  add: { run: add },
+  mul: { run: mul },
+  rope: { run: rope },
+  attention: { run: attention },
+  embedding: { run: embedding, when: (a) => FLOAT.has(a.table.dtype) },
+  patch_embed: { run: patch_embed, when: (a) => FLOAT.has(a.weight.dtype) && FLOAT.has(a.bias.dtype) },
+  downsample_2x2: { run: downsample_2x2 },
+  matmul_q4: { run: matmul_q4, when: (a) => q4KernelTakes(a.w) },
 };
 
 export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
   const flavor = opts.flavor ?? (relaxedSimdAvailable() ? 'relaxed' : 'simd');
   const module = loadKernels(flavor);
-  const runtime = new WasmRuntime(module, { threads: opts.threads ?? defaultThreads(), shardLimit: opts.shardLimit });
+  const runtime = new WasmRuntime(module, { threads: opts.threads ?? defaultThreads(), shardLimit: opts.shardLimit, flavor });
   const ref = createRefBackend();
   const native = <K extends OpName>(op: K, args: OpArgs[K]): boolean => {
     const k = NATIVE[op] as { when?: (a: OpArgs[K]) => boolean } | undefined;

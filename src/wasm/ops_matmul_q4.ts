@@ -1,7 +1,8 @@
 // matmul_q4 on the WebAssembly backend (wasm/matmul_q4.ts). The packed weight is placed once as
 // stored (TinyChat v2, u16); scales and scaled zeros once as f32 (k/G, n), without the padded
-// group rows. Each call quantizes the activation rows to int16 per block (units: rows), then
-// runs the integer-dot kernel over row blocks of 4 outputs (units: n/4).
+// group rows. Each call quantizes the activation rows per block (units: rows) — to int16 in the
+// SIMD128 build, int8 in the relaxed one — then runs the integer-dot kernel over row blocks of 4
+// outputs (units: n/4).
 
 import type { OpArgs } from '../backend.js';
 import { InputError } from '../errors.js';
@@ -42,10 +43,12 @@ export function matmul_q4(rt: WasmRuntime, { out, x, w, bias }: OpArgs['matmul_q
   const call = new OpCall(p.shard);
   const xp = call.in(x.data);
   const op = call.out(out.data);
-  const xq = call.scratch(m * k * 2);
+  // SIMD128: int16 activations and i16 dot products; relaxed build: int8 and i8 dot products.
+  const bits = rt.flavor === 'relaxed' ? 8 : 16;
+  const xq = call.scratch((m * k * bits) / 8);
   const xd = call.scratch(m * nb * 4);
   const xs = call.scratch(m * nb * 4);
-  rt.exec(p.shard, 'quantize_x16', [xq, xd, xs, xp, k, qb], m, 1, 4 * m * k);
-  rt.exec(p.shard, 'matmul_q4_x16', [op, xq, xd, xs, p.qw, p.sc, p.sz, bp, m, k, n, w.groupSize], n / 4, 1, 2 * m * k * n);
+  rt.exec(p.shard, `quantize_x${bits}`, [xq, xd, xs, xp, k, qb], m, 1, 4 * m * k);
+  rt.exec(p.shard, `matmul_q4_x${bits}`, [op, xq, xd, xs, p.qw, p.sc, p.sz, bp, m, k, n, w.groupSize], n / 4, 1, 2 * m * k * n);
   call.finish();
 }

@@ -16,6 +16,8 @@ import { Shard, SHARD_LIMIT } from './shard.js';
 
 export interface RuntimeOptions {
   threads: number;
+  /** Which build `module` is: kernels with a relaxed-SIMD variant use it in the 'relaxed' build. */
+  flavor?: 'simd' | 'relaxed';
   /** Bytes per shard (tests use small shards to exercise spreading); default just under 4 GiB. */
   shardLimit?: number;
 }
@@ -30,6 +32,7 @@ export class WasmRuntime {
   private readonly placed = new WeakMap<object, Placed>();
   private readonly freeing = new FinalizationRegistry<{ shard: number; ptr: number }>((h) => this.shards[h.shard]?.heap.freeBlock(h.ptr));
   private readonly shardLimit: number;
+  readonly flavor: 'simd' | 'relaxed';
 
   constructor(
     private readonly module: WebAssembly.Module,
@@ -40,6 +43,7 @@ export class WasmRuntime {
       .map((e) => e.name);
     this.names.forEach((n, i) => this.index.set(n, i));
     this.shardLimit = opts.shardLimit ?? SHARD_LIMIT;
+    this.flavor = opts.flavor ?? 'simd';
     this.pool = new ThreadPool(module, { threads: opts.threads });
     this.addShard();
   }

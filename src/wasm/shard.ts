@@ -10,6 +10,7 @@ const KERNEL_CONSTS = 0x400;
 function writeKernelConstants(u: Uint16Array): void {
   u.fill(0x000f, 0, 8);
   u.fill(0x00f0, 8, 16);
+  u.fill(0x0f0f, 16, 24); // byte mask 0x0F (the relaxed build's int8 path)
 }
 
 export const SHARD_LIMIT = 4 * 1024 ** 3 - 65536; // 65535 pages: V8's largest wasm32 memory
@@ -34,7 +35,7 @@ export class Shard {
     const inst = new WebAssembly.Instance(module, { env: { memory: this.memory } });
     this.fns = names.map((n) => inst.exports[n] as (...a: number[]) => void);
     this.heap = new Heap(this.memory, limit);
-    writeKernelConstants(new Uint16Array(this.memory.buffer, KERNEL_CONSTS, 16));
+    writeKernelConstants(new Uint16Array(this.memory.buffer, KERNEL_CONSTS, 24));
   }
 
   /** The memory's current buffer (registered, so views made on it are known to live here). */
