@@ -211,7 +211,7 @@ interface AttnShape {
 
 function attentionCase(label: string, s: AttnShape, nmse = 2e-12): OpCase {
   const { m, kvLen, heads, kvHeads, headDim, causal, capacity } = s;
-  const visible = causal ? kvLen - s.qStart - (m - 1) / 2 : kvLen;
+  const visible = causal ? s.qStart + (m + 1) / 2 : kvLen; // mean keys per query
   return caseOf({
     name: `attention ${label} m=${m} kv=${kvLen}@${s.qStart} ${heads}/${kvHeads}x${headDim}${causal ? ' causal' : ''}`,
     op: 'attention',
