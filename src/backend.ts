@@ -99,6 +99,11 @@ export interface Backend {
    * ops reading it need no copy; absent where plain JavaScript arrays are as good.
    */
   allocate?(shape: readonly number[]): F32Tensor;
+  /**
+   * The same weight with its data moved into the backend's own memory (read by ops without a
+   * copy); the argument's array can then be dropped, so loading never holds two copies.
+   */
+  adopt?<T extends Tensor>(t: T): T;
 }
 
 /** A zero-filled f32 tensor, in the backend's memory where it has its own. */

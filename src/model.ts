@@ -71,6 +71,7 @@ export class Model {
       typeof opts.backend === 'object' ? opts.backend : createBackend(opts.backend ?? DEFAULT_BACKEND, opts.threads === undefined ? {} : { threads: opts.threads });
     const weights = VilaWeights.load(dir, {
       ...(opts.onProgress === undefined ? {} : { onProgress: opts.onProgress }),
+      ...(backend.adopt === undefined ? {} : { adopt: backend.adopt.bind(backend) }),
       onUnknownTensor: (key, where) => opts.onWarning?.(`${where}: tensor '${key}' is not used by the model`),
     });
     const tokenizer = await loadTokenizer(weights.config.llmDir);

@@ -24,6 +24,8 @@ export class WeightBinder {
     /** Prefix added to every key (e.g. "vision_model."). */
     readonly prefix = '',
     private readonly onTensor?: (bytes: number, key: string) => void,
+    /** Moves each tensor read into a backend's memory (Backend.adopt), so no second copy stays. */
+    private readonly adopt?: <T extends Tensor>(t: T) => T,
   ) {}
 
   /** Read a float tensor and check its shape. */
@@ -40,7 +42,8 @@ export class WeightBinder {
     if (info.dtype === null || !FLOAT.includes(info.dtype)) {
       throw new WeightError(`tensor '${full}' has dtype ${info.storedDtype}; a float weight (F32, F16, BF16) is needed`, file);
     }
-    const t = this.source.read(full) as Tensor<FloatDType>;
+    const read = this.source.read(full) as Tensor<FloatDType>;
+    const t = this.adopt === undefined ? read : this.adopt(read);
     this.taken.add(full);
     this.onTensor?.(info.byteLength, full);
     return t;

@@ -6,7 +6,7 @@
 import type { Backend } from '../backend.js';
 import { InputError } from '../errors.js';
 import { openWeights, type WeightSource } from '../io/weights.js';
-import { sameShape, zeros, type F32Tensor } from '../tensor.js';
+import { sameShape, zeros, type F32Tensor, type Tensor } from '../tensor.js';
 import { IMAGE_TOKEN_INDEX } from '../text/image_tokens.js';
 import { WeightBinder, type ProgressFn } from './binder.js';
 import { loadVilaConfig, type VilaConfig } from './config.js';
@@ -19,6 +19,8 @@ export interface WeightsLoadOptions {
   onProgress?: ProgressFn;
   /** Called once per tensor found in the files that the model does not know. */
   onUnknownTensor?: (key: string, dir: string) => void;
+  /** Moves each tensor, as it is read, into the backend's own memory (Backend.adopt). */
+  adopt?: <T extends Tensor>(t: T) => T;
 }
 
 export interface VisionPart {
@@ -64,9 +66,9 @@ export class VilaWeights {
         done += bytes;
         opts.onProgress?.(done, total, key);
       };
-      const llmBinder = new WeightBinder(llmSrc, '', onTensor);
-      const visionBinder = hasVision ? new WeightBinder(visionSrc, 'vision_model.', onTensor) : undefined;
-      const projBinder = hasVision ? new WeightBinder(projSrc, '', onTensor) : undefined;
+      const llmBinder = new WeightBinder(llmSrc, '', onTensor, opts.adopt);
+      const visionBinder = hasVision ? new WeightBinder(visionSrc, 'vision_model.', onTensor, opts.adopt) : undefined;
+      const projBinder = hasVision ? new WeightBinder(projSrc, '', onTensor, opts.adopt) : undefined;
       const visionUnused = select === undefined ? undefined : siglipUnused(select);
       total =
         llmBinder.plannedBytes((k) => !llamaUnused(k)) +

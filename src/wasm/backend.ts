@@ -6,7 +6,7 @@ import { cpus } from 'node:os';
 import * as os from 'node:os';
 import type { Backend, Kernels, OpArgs, OpName } from '../backend.js';
 import { createRefBackend } from '../ref/index.js';
-import type { F32Tensor } from '../tensor.js';
+import type { F32Tensor, Tensor } from '../tensor.js';
 import { loadKernels, relaxedSimdAvailable, type WasmFlavor } from './module.js';
 import { matmul } from './ops_matmul.js';
 import { gelu_erf, gelu_tanh, silu_mul } from './ops_activation.js';
@@ -87,6 +87,7 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     supports: (op, args) => ref.supports(op, args),
     native,
     allocate: (shape: readonly number[]): F32Tensor => runtime.allocate(shape),
+    adopt: <T extends Tensor>(t: T): T => runtime.adopt(t),
     close: () => runtime.close(),
   };
 }

@@ -66,15 +66,39 @@ export class WasmRuntime {
     this.pool.run(shard.fns[i]!, i, shard.index, args, units, grain, work >= 200_000);
   }
 
-  /** A zero-filled f32 tensor in shard 0, freed when the tensor's array is collected. */
+  /**
+   * A zero-filled f32 tensor in wasm memory, freed when the tensor's array is collected: in
+   * shard 0 (where weights leave a quarter free for activations), else the first with room.
+   */
   allocate(shape: readonly number[]): F32Tensor {
     const n = numel(shape);
-    const s = this.shards[0]!;
-    const ptr = s.heap.alloc(n * 4);
-    const data = s.f32(ptr, n);
-    data.fill(0);
-    this.freeing.register(data, { shard: 0, ptr });
-    return { dtype: 'f32', shape: [...shape], data };
+    for (const s of [...this.shards, undefined]) {
+      const shard = s ?? this.addShard();
+      if (shard.heap.available < n * 4 + 128) continue;
+      let ptr: number;
+      try {
+        ptr = shard.heap.alloc(n * 4);
+      } catch (e) {
+        if (e instanceof OutOfWasmMemory) continue;
+        throw e;
+      }
+      const data = shard.f32(ptr, n);
+      data.fill(0);
+      this.freeing.register(data, { shard: shard.index, ptr });
+      return { dtype: 'f32', shape: [...shape], data };
+    }
+    throw new OutOfWasmMemory(`cannot allocate ${n} floats in any WebAssembly memory`);
+  }
+
+  /**
+   * The first shard with room for a weight of `bytes`, or a new one. Each shard keeps room for
+   * its op scratch (activations copied in, quantized rows, widened weight panels: a quarter, at
+   * most 64 MiB), and shard 0 another quarter
+   * for the activations and KV cache that allocate() puts there.
+   */
+  private shardWithRoom(bytes: number): Shard {
+    const reserve = (s: Shard): number => Math.min(1 << 26, this.shardLimit / 4) + (s.index === 0 ? this.shardLimit / 4 : 0);
+    return this.shards.find((s) => s.heap.available >= bytes + reserve(s)) ?? this.addShard();
   }
 
   /** The shard holding `a` (a weight placed before, or an array allocated in wasm memory). */
@@ -99,7 +123,7 @@ export class WasmRuntime {
     for (const [k, v] of p) {
       if (k.endsWith(`:${variant}`) && (shard === undefined || v.shard === shard.index)) return { shard: this.shards[v.shard]!, ptr: v.ptr };
     }
-    const target = shard ?? this.shards.find((s) => s.heap.available >= bytes + (1 << 20)) ?? this.addShard();
+    const target = shard ?? this.shardWithRoom(bytes);
     let ptr: number;
     try {
       ptr = target.heap.alloc(bytes);
@@ -111,6 +135,25 @@ export class WasmRuntime {
     p.set(tag.replace('*', String(target.index)), { shard: target.index, ptr });
     this.freeing.register(key, { shard: target.index, ptr });
     return { shard: target, ptr };
+  }
+
+  /**
+   * `t` with its data copied into a shard (first fit) and served from there: the returned
+   * tensor's array is a view of wasm memory, registered as placed, so ops use it in place.
+   */
+  adopt<T extends Tensor>(t: T): T {
+    if (this.whereIs(t.data) !== undefined) return t;
+    const src = rawBytes(t);
+    const target = this.shardWithRoom(src.byteLength);
+    const ptr = target.heap.alloc(src.byteLength);
+    target.bytes(ptr, src.byteLength).set(src);
+    const C = t.data.constructor as new (b: ArrayBufferLike, off: number, len: number) => Tensor['data'];
+    const data = new C(target.buffer, ptr, t.data.length);
+    // The view is the weight now: registered as placed (ops use it in place), its block freed
+    // when the view is collected; the caller's array is no longer referenced from here.
+    this.placed.set(data, new Map([[`${target.index}:raw`, { shard: target.index, ptr }]]));
+    this.freeing.register(data, { shard: target.index, ptr });
+    return { ...t, data };
   }
 
   close(): void {

@@ -74,7 +74,7 @@ export class Shard {
         return p;
       }
       if (this.scratchSize > 0) this.heap.freeBlock(this.scratchPtr);
-      this.scratchSize = Math.max(size, this.scratchSize * 2, 1 << 20);
+      this.scratchSize = Math.max(size, this.scratchSize * 2, Math.min(1 << 20, this.heap.limit >> 4));
       this.scratchPtr = this.heap.alloc(this.scratchSize);
     }
     const p = this.scratchPtr + this.scratchTop;
