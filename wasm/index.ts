@@ -12,4 +12,5 @@ export { rope_f32 } from './rope';
 export { attention_f32 } from './attention';
 export { embedding_f32, embedding_bf16, embedding_f16 } from './embedding';
 export { downsample_2x2_f32, patch_rows_f32 } from './vision';
-export { quantize_x8, matmul_q4_x8, relaxed_dot_check } from './matmul_q4_relaxed';
+export { quantize_x8, matmul_q4_x8, matmul_q4_x8_rows, relaxed_dot_check } from './matmul_q4_relaxed';
+export { matmul_q4_x16_rows } from './matmul_q4_rows';

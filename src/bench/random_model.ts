@@ -70,7 +70,8 @@ export function buildRandomModel(name: string, shape: BenchShape, seed = 0, onPr
   }
   const embed = w16([l.vocabSize, d], 1);
   step('llm.embed_tokens');
-  const llm: LlamaWeights = { embed, layers, norm: w16([d], 0.05, 1), lmHead: w16([l.vocabSize, d], fan(d)) };
+  const lmHead = shape.lmHeadQ4 === true ? q4(l.vocabSize, d) : w16([l.vocabSize, d], fan(d));
+  const llm: LlamaWeights = { embed, layers, norm: w16([d], 0.05, 1), lmHead };
   step('llm.lm_head');
   const llmBuildS = (performance.now() - t0) / 1000;
 

@@ -10,6 +10,8 @@ export interface BenchShape {
   readonly vision?: TwinShape['vision'];
   /** Group size of the int4 LLM linears (AWQ g128). */
   readonly q4Group: number;
+  /** lm_head int4 too (llama.cpp's Q4_0 files quantize output.weight; AWQ keeps it fp16). */
+  readonly lmHeadQ4?: boolean;
 }
 
 export const BENCH_SHAPES: Readonly<Record<string, BenchShape>> = {
@@ -19,6 +21,8 @@ export const BENCH_SHAPES: Readonly<Record<string, BenchShape>> = {
   'llama-ref': {
     llm: { hidden: 2048, layers: 16, heads: 16, kvHeads: 4, ffn: 5632, vocab: 32000, ropeTheta: 1e4, maxPositions: 4096 },
     q4Group: 128,
+    // peers/gguf_writer.js writes output.weight as Q4_0 like every other linear
+    lmHeadQ4: true,
   },
   // Seconds to build and run; every dimension a multiple of what the int4 layout needs (k % 128, n % 4).
   tiny: {

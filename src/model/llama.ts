@@ -31,7 +31,7 @@ export interface LlamaWeights {
   readonly embed: W; // (vocab, d)
   readonly layers: readonly LlamaLayer[];
   readonly norm: W; // (d)
-  readonly lmHead: W; // (vocab, d)
+  readonly lmHead: L; // (vocab, d); int4 only in in-memory benchmark shapes (AWQ keeps it fp16)
 }
 
 export const llamaUnused = (key: string): boolean => /^model\.layers\.\d+\.self_attn\.rotary_emb\.inv_freq$/.test(key);
@@ -140,6 +140,6 @@ export function llamaForward(be: Backend, cfg: LlamaConfig, w: LlamaWeights, emb
   const normed = allocate(be, [1, d]);
   run(be, 'rms_norm', 'llm.norm', { out: normed, x: last, weight: w.norm, eps });
   const logits = zeros([1, cfg.vocabSize]);
-  run(be, 'matmul', 'llm.lm_head', { out: logits, x: normed, w: w.lmHead });
+  linear(be, 'llm.lm_head', logits, normed, w.lmHead);
   return logits;
 }

@@ -49,6 +49,13 @@ export function matmul_q4(rt: WasmRuntime, { out, x, w, bias }: OpArgs['matmul_q
   const xd = call.scratch(m * nb * 4);
   const xs = call.scratch(m * nb * 4);
   rt.exec(p.shard, `quantize_x${bits}`, [xq, xd, xs, xp, k, qb], m, 1, 4 * m * k);
-  rt.exec(p.shard, `matmul_q4_x${bits}`, [op, xq, xd, xs, p.qw, p.sc, p.sz, bp, m, k, n, w.groupSize], n / 4, 1, 2 * m * k * n);
+  if (m >= 2) {
+    // Several rows: weights unpacked once per block into a per-thread slot (1 KiB per row block
+    // of the range start), then dotted with every row; same results as the one-row kernel.
+    const scr = call.scratch((n / 4) * 1024);
+    rt.exec(p.shard, `matmul_q4_x${bits}_rows`, [op, xq, xd, xs, p.qw, p.sc, p.sz, bp, scr, m, k, n, w.groupSize], n / 4, 1, 2 * m * k * n);
+  } else {
+    rt.exec(p.shard, `matmul_q4_x${bits}`, [op, xq, xd, xs, p.qw, p.sc, p.sz, bp, m, k, n, w.groupSize], n / 4, 1, 2 * m * k * n);
+  }
   call.finish();
 }
