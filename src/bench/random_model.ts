@@ -8,6 +8,8 @@ import type { LlamaConfig, SiglipConfig, VilaConfig } from '../model/config.js';
 import type { LlamaLayer, LlamaWeights } from '../model/llama.js';
 import type { ProjectorWeights } from '../model/projector.js';
 import type { SiglipLayer, SiglipWeights } from '../model/siglip.js';
+import type { Q4Tensor } from '../quant/q4.js';
+import type { Tensor } from '../tensor.js';
 import { VilaWeights, type VisionPart } from '../model/vila.js';
 import type { BenchShape } from './shapes.js';
 import { randomF16, randomQ4Fast } from './random_weights.js';
@@ -55,8 +57,15 @@ export function buildRandomModel(name: string, shape: BenchShape, seed = 0, onPr
   const total = l.layers + 2 + (config.vision === undefined ? 0 : vlayers + 2);
   let done = 0;
   const step = (what: string): void => onProgress?.(++done, total, what);
-  const q4 = (n: number, k: number) => ((params += n * k), randomQ4Fast(n, k, shape.q4Group, ++next));
-  const w16 = (dims: number[], std: number, mean = 0) => ((params += dims.reduce((a, b) => a * b, 1)), randomF16(dims, std, mean, ++next));
+  // Each tensor gets its own seed, and is counted in the parameters.
+  const q4 = (n: number, k: number): Q4Tensor => {
+    params += n * k;
+    return randomQ4Fast(n, k, shape.q4Group, ++next);
+  };
+  const w16 = (dims: number[], std: number, mean = 0): Tensor<'f16'> => {
+    params += dims.reduce((a, b) => a * b, 1);
+    return randomF16(dims, std, mean, ++next);
+  };
   const fan = (k: number): number => 1 / Math.sqrt(k);
 
   let t0 = performance.now();
