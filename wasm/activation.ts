@@ -46,7 +46,7 @@ import { erf_small, erfc_large, exp4 } from './vmath';
   return f32x4.mul(f32x4.div(g, f32x4.add(f32x4.splat(1), e)), u);
 }
 
-/** Elements [i, end) with i ≥ end − 3: one vector through a zero-padded copy. */
+/** Elements [i, end), end − i ≤ 3, as one vector (lanes past end hold 0 or x[i]; never stored). */
 @inline function tail1(p: usize, i: i32, end: i32): v128 {
   const a = p + (<usize>i << 2);
   let v = f32x4.splat(load<f32>(a));

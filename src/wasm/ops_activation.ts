@@ -14,8 +14,8 @@ function unary(rt: WasmRuntime, op: 'gelu_tanh' | 'gelu_erf', { out, x }: OpArgs
   const shard = shardFor(rt, undefined, out.data);
   const call = new OpCall(shard);
   const xp = call.in(x.data);
-  const op_ = call.out(out.data);
-  rt.exec(shard, `${op}_f32`, [op_, xp], n, GRAIN, 20 * n);
+  const outp = call.out(out.data);
+  rt.exec(shard, `${op}_f32`, [outp, xp], n, GRAIN, 20 * n);
   call.finish();
 }
 

@@ -16,8 +16,8 @@ function binary(rt: WasmRuntime, op: 'add' | 'mul', { out, a, b }: OpArgs['add']
   const call = new OpCall(shard);
   const ap = call.in(a.data);
   const bp = call.in(b.data);
-  const op_ = call.out(out.data);
-  rt.exec(shard, `${op}_f32`, [op_, ap, bp], n, GRAIN, n);
+  const outp = call.out(out.data);
+  rt.exec(shard, `${op}_f32`, [outp, ap, bp], n, GRAIN, n);
   call.finish();
 }
 
