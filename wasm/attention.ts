@@ -26,6 +26,7 @@
 //      the same speed and bit for bit the same results as v1.
 //   With one head (k rows contiguous) the same code reaches 21.5 GFLOP/s: SigLIP's 4.6 KB row
 //   stride across 16 heads costs about a quarter.
+//   2 threads (v4, a quieter moment): SigLIP 118 ms, decode 32/8 0.51 ms, decode 20/20 0.85 ms.
 
 import { pv1, pv4, scores1, scores4 } from './attention_tiles';
 import { hsum } from './simd';
