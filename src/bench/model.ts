@@ -91,13 +91,13 @@ export function runModelBench(o: ModelBenchOptions): ModelReport {
   if (promptTokens + tokens + 1 > shape.llm.maxPositions) throw new InputError(`prompt + decode tokens exceed the ${shape.llm.maxPositions} positions of ${o.shape}`);
   const log = o.onLog ?? (() => {});
   const machine = machineInfo();
-  const built = buildRandomModel(o.shape, shape, o.seed ?? 0, (d, t) => o.onProgress?.('build', d, t));
-  const w = built.weights;
-  log(`built ${(built.params / 1e9).toFixed(2)} B parameters: LLM ${built.llmBuildS.toFixed(1)} s, vision ${built.visionBuildS.toFixed(1)} s`);
-
   const wasm: WasmBackend | undefined = o.backend === 'wasm' ? createWasmBackend({ threads: o.threads, ...(o.flavor === undefined ? {} : { flavor: o.flavor }) }) : undefined;
   const be: Backend = wasm ?? createRefBackend();
   try {
+    // Weights go straight into wasm memory as they are made (one copy, as model loading does).
+    const built = buildRandomModel(o.shape, shape, o.seed ?? 0, (d, t) => o.onProgress?.('build', d, t), be.adopt?.bind(be));
+    const w = built.weights;
+    log(`built ${(built.params / 1e9).toFixed(2)} B parameters: LLM ${built.llmBuildS.toFixed(1)} s, vision ${built.visionBuildS.toFixed(1)} s`);
     let imageFirstS: number | null = null;
     let imageS: number | null = null;
     let imageTokens: number | null = null;

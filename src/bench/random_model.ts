@@ -44,7 +44,18 @@ function configOf(name: string, s: BenchShape): VilaConfig {
   return { ...base, vision, projector: 'mlp_downsample', select: { layersToRun: v.layers - 1, feature: 'cls_patch' } };
 }
 
-export function buildRandomModel(name: string, shape: BenchShape, seed = 0, onProgress?: BuildProgress): BuiltModel {
+/**
+ * Moves a tensor into a backend's memory as it is made (Backend.adopt), so that a model larger
+ * than the JavaScript heap would hold twice (the 8B shape: ~7 GB) is built with one copy.
+ */
+export type Adopt = <T extends Tensor>(t: T) => T;
+
+function adoptQ4(adopt: Adopt, w: Q4Tensor): Q4Tensor {
+  const qweight = adopt({ dtype: 'i16', shape: [w.qweight.length], data: w.qweight }).data as Uint16Array;
+  return { ...w, qweight, scales: adopt(w.scales), scaledZeros: adopt(w.scaledZeros) };
+}
+
+export function buildRandomModel(name: string, shape: BenchShape, seed = 0, onProgress?: BuildProgress, adopt?: Adopt): BuiltModel {
   const config = configOf(name, shape);
   const l = config.llm;
   const d = l.hiddenSize;
@@ -60,11 +71,13 @@ export function buildRandomModel(name: string, shape: BenchShape, seed = 0, onPr
   // Each tensor gets its own seed, and is counted in the parameters.
   const q4 = (n: number, k: number): Q4Tensor => {
     params += n * k;
-    return randomQ4Fast(n, k, shape.q4Group, ++next);
+    const w = randomQ4Fast(n, k, shape.q4Group, ++next);
+    return adopt === undefined ? w : adoptQ4(adopt, w);
   };
   const w16 = (dims: number[], std: number, mean = 0): Tensor<'f16'> => {
     params += dims.reduce((a, b) => a * b, 1);
-    return randomF16(dims, std, mean, ++next);
+    const t = randomF16(dims, std, mean, ++next);
+    return adopt === undefined ? t : adopt(t);
   };
   const fan = (k: number): number => 1 / Math.sqrt(k);
 
