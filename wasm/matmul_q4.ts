@@ -63,8 +63,11 @@ export function quantize_x16(xq: usize, xd: usize, xs: usize, x: usize, k: i32, 
 }
 
 /**
- * Row blocks [rb0, rb1) (outputs 4·rb0 .. 4·rb1) for every x row. qw (n/4, k) u16; sc, sz
- * (k/G, n) f32 (the host drops the padded group rows and converts); xq/xd/xs from quantize_x16;
+ * Row blocks [rb0, rb1) (outputs 4·rb0 .. 4·rb1) for every x row. qw (n/4, k) u16; sc: scales
+ * and scaled zeros as f32, interleaved (n/4, k/G, [s0 s1 s2 s3 z0 z1 z2 z3]) so that a row block
+ * streams its 32 bytes per group in order (the host converts, dropping the padded group rows;
+ * read from the stored (G, n) layout, 16-KiB strides made decode from DRAM 2x slower);
+ * sz = sc + 16; xq/xd/xs from quantize_x16;
  * bias (n) f32 or 0. Loop order row block → x row → block: the row block's packed weights
  * (2k bytes) are read from memory once and from cache for the other x rows.
  */
@@ -86,8 +89,8 @@ export function matmul_q4_x16(
         const o = rb * 4 + r;
         // lanes 0, 1: outputs o, o + 1
         let acc = f32x4.splat(0);
-        let so = sc + (<usize>o << 2);
-        let zo = sz + (<usize>o << 2);
+        let so = sc + <usize>rb * (k / gs) * 32 + (<usize>r << 2);
+        let zo = sz + <usize>rb * (k / gs) * 32 + (<usize>r << 2);
         let wb = wrb + (<usize>r << 5);
         let xb = xrow;
         let inGroup = 0;
@@ -112,8 +115,8 @@ export function matmul_q4_x16(
           xb += <usize>(qb << 1);
           if (++inGroup == bpg) {
             inGroup = 0;
-            so += <usize>n << 2;
-            zo += <usize>n << 2;
+            so += 32;
+            zo += 32;
           }
         }
         const oo = out + ((<usize>i * n + o) << 2);

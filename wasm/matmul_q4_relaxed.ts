@@ -70,8 +70,8 @@ export function matmul_q4_x8(
         const xdr = xd + ((<usize>i * nb) << 2);
         const xsr = xs + ((<usize>i * nb) << 2);
         let acc = f32x4.splat(0); // lane r: output o + r
-        let so = sc + (<usize>o << 2);
-        let zo = sz + (<usize>o << 2);
+        let so = sc + <usize>rb * (k / gs) * 32;
+        let zo = sz + <usize>rb * (k / gs) * 32;
         let wb = wrb;
         let xb = xrow;
         let inGroup = 0;
@@ -98,8 +98,8 @@ export function matmul_q4_x8(
           xb += <usize>qb;
           if (++inGroup == bpg) {
             inGroup = 0;
-            so += <usize>n << 2;
-            zo += <usize>n << 2;
+            so += 32;
+            zo += 32;
           }
         }
         if (bias != 0) acc = f32x4.add(acc, v128.load(bias + (<usize>o << 2)));
@@ -155,7 +155,7 @@ export function matmul_q4_x8_rows(
             v128.store(d, v128.and(i16x8.shr_u(v, 4), v128.load(CONSTS, 32)), 16);
           }
         }
-        const so = ((<usize>(b / bpg) * n + o) << 2);
+        const so = (<usize>rb * (k / gs) + <usize>(b / bpg)) * 32;
         const s4 = v128.load(sc + so), z4 = v128.load(sz + so);
         const first = b == 0;
         for (let i = 0; i < m; i += 2) {

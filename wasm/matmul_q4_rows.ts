@@ -58,7 +58,7 @@ export function matmul_q4_x16_rows(
     const o = rb * 4;
     for (let b = 0; b < nb; b++) {
       unpack16(slot, wrb, b * qb, qb);
-      const so = ((<usize>(b / bpg) * n + o) << 2);
+      const so = (<usize>rb * (k / gs) + <usize>(b / bpg)) * 32;
       const s4 = v128.load(sc + so), z4 = v128.load(sz + so);
       const first = b == 0;
       let i = 0;

@@ -1,6 +1,6 @@
 // matmul_q4 on the WebAssembly backend (wasm/matmul_q4.ts). The packed weight is placed once as
-// stored (TinyChat v2, u16); scales and scaled zeros once as f32 (k/G, n), without the padded
-// group rows. Each call quantizes the activation rows per block (units: rows) — to int16 in the
+// stored (TinyChat v2, u16); scales and scaled zeros once as f32, interleaved per row block and
+// group, without the padded group rows. Each call quantizes the activation rows per block (units: rows) — to int16 in the
 // SIMD128 build, int8 in the relaxed one — then runs the integer-dot kernel over row blocks of 4
 // outputs (units: n/4).
 
@@ -23,9 +23,25 @@ function placeQ4(rt: WasmRuntime, w: Q4Tensor): { shard: Shard; qw: number; sc: 
   const [n, k] = w.shape;
   const groups = k / w.groupSize;
   const q = rt.place(w.qweight, 'raw', w.qweight.byteLength, (dst) => dst.set(new Uint8Array(w.qweight.buffer, w.qweight.byteOffset, w.qweight.byteLength)));
-  const f32 = (t: Q4Tensor['scales']): number =>
-    rt.place(t.data, 'f32rows', groups * n * 4, (dst) => decodeFloats(t, 0, groups * n, new Float32Array(dst.buffer, dst.byteOffset, groups * n)), q.shard).ptr;
-  return { shard: q.shard, qw: q.ptr, sc: f32(w.scales), sz: f32(w.scaledZeros) };
+  // Scales and scaled zeros as f32, interleaved per row block of 4 outputs and group:
+  // (n/4, groups, [s0 s1 s2 s3 z0 z1 z2 z3]), the order the kernels stream them in.
+  const sc = rt.place(w.scales.data, 'f32rb', groups * n * 8, (dst) => {
+    const s = new Float32Array(groups * n);
+    const z = new Float32Array(groups * n);
+    decodeFloats(w.scales, 0, groups * n, s);
+    decodeFloats(w.scaledZeros, 0, groups * n, z);
+    const out = new Float32Array(dst.buffer, dst.byteOffset, groups * n * 2);
+    for (let rb = 0; rb < n / 4; rb++) {
+      for (let g = 0; g < groups; g++) {
+        const o = (rb * groups + g) * 8;
+        for (let r = 0; r < 4; r++) {
+          out[o + r] = s[g * n + rb * 4 + r]!;
+          out[o + 4 + r] = z[g * n + rb * 4 + r]!;
+        }
+      }
+    }
+  }, q.shard).ptr;
+  return { shard: q.shard, qw: q.ptr, sc, sz: sc + 16 };
 }
 
 export function matmul_q4(rt: WasmRuntime, { out, x, w, bias }: OpArgs['matmul_q4']): void {
