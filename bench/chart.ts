@@ -24,9 +24,9 @@ export interface ChartGroup {
 const COLOURS: Record<BarKind, string> = { ours: '#2f6fb3', ceiling: '#9aa3ad', peer: '#e08a2c' };
 const LEGEND: Record<BarKind, string> = { ours: 'vila-ts (wasm)', ceiling: 'ceiling, same run', peer: 'peer runtime (peers.md)' };
 
-const W = 960;
-const LABEL_W = 380;
-const BAR_W = 380;
+const W = 1000;
+const LABEL_W = 430;
+const BAR_W = 360;
 const ROW = 18;
 const GROUP_GAP = 14;
 
@@ -98,7 +98,7 @@ export function chartGroups(s: Summary): ChartGroup[] {
       const b = o.byThreads[t];
       if (b === undefined) continue;
       const fig = o.decode ? `${fx(b.gbs)} GB/s` : `${fx(b.gflops)} GFLOP/s`;
-      ops.push({ label: `${o.name.replace(/^matmul /, '')}, ${t}T${o.native ? '' : ' †'}`, value: 100 * b.frac, text: `${fx(100 * b.frac, 0)}% (${fig})`, kind: 'ours' });
+      ops.push({ label: `${o.name.replace(/^matmul_q4 /, 'int4 ').replace(/^matmul /, '')}, ${t}T${o.native ? '' : ' †'}`, value: 100 * b.frac, text: `${fx(100 * b.frac, 0)}% (${fig})`, kind: 'ours' });
     }
   }
   if (ops.length > 0) groups.push({ title: 'Matmul and attention kernels at model shapes: % of the same-run ceiling (decode: read; others: mul+add)', bars: ops });

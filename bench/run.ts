@@ -6,8 +6,9 @@
 // build) and bench/results/wasm.svg, and prints the README's tables.
 //   npm run bench                      # build, then everything with the defaults below
 //   npx tsx bench/run.ts --passes 3 --shapes llama-ref --tokens 16 --skip-ops
+//   npx tsx bench/run.ts --from bench/results/wasm-DATE.json   # re-summarise and redraw, no runs
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { machineInfo } from '../src/bench/machine.js';
@@ -30,6 +31,7 @@ const { values } = parseArgs({
     'native-only': { type: 'boolean' },
     out: { type: 'string', default: join(root, 'bench', 'results') },
     label: { type: 'string' },
+    from: { type: 'string' },
   },
 });
 
@@ -51,39 +53,61 @@ function vila(args: string[]): Report | { error: string; args: string[] } {
   return JSON.parse(r.stdout) as Report;
 }
 
-const started = machineInfo();
-const runs: (Report | { error: string; args: string[] })[] = [];
-for (let p = 0; p < Number(values.passes); p++) {
-  const order = p % 2 === 0 ? threads : [...threads].reverse();
-  for (const t of order) {
-    if (values['skip-ops'] !== true) {
-      runs.push(vila(['bench', 'ops', '--threads', String(t), '--time', values.time!, ...flavor,
-        ...(values.filter === undefined ? [] : ['--filter', values.filter]), ...(values['native-only'] === true ? ['--native-only'] : [])]));
-    }
-    if (values['skip-model'] !== true) {
-      for (const shape of shapes) {
-        runs.push(vila(['bench', 'model', '--shape', shape, '--threads', String(t), '--tokens', values.tokens!, '--prompt-tokens', values['prompt-tokens']!, ...flavor]));
+type Run = Report | { error: string; args: string[] };
+
+interface Result {
+  label: string | null;
+  started: ReturnType<typeof machineInfo>;
+  finished: ReturnType<typeof machineInfo>;
+  git: { commit: string | undefined; kernels_commit: string | undefined; kernels_dirty: boolean };
+  kernels_build: string | null;
+  options: unknown;
+  summary: ReturnType<typeof summarize>;
+  runs: Run[];
+}
+
+function measure(): Result {
+  const started = machineInfo();
+  const runs: Run[] = [];
+  for (let p = 0; p < Number(values.passes); p++) {
+    const order = p % 2 === 0 ? threads : [...threads].reverse();
+    for (const t of order) {
+      if (values['skip-ops'] !== true) {
+        runs.push(vila(['bench', 'ops', '--threads', String(t), '--time', values.time!, ...flavor,
+          ...(values.filter === undefined ? [] : ['--filter', values.filter]), ...(values['native-only'] === true ? ['--native-only'] : [])]));
+      }
+      if (values['skip-model'] !== true) {
+        for (const shape of shapes) {
+          runs.push(vila(['bench', 'model', '--shape', shape, '--threads', String(t), '--tokens', values.tokens!, '--prompt-tokens', values['prompt-tokens']!, ...flavor]));
+        }
       }
     }
   }
+  const reports = runs.filter((r): r is Report => !('error' in r));
+  return {
+    label: values.label ?? null,
+    started,
+    finished: machineInfo(),
+    git: {
+      commit: git('rev-parse', '--short', 'HEAD'),
+      kernels_commit: git('log', '-1', '--format=%h %s', '--', 'wasm', 'src/wasm'),
+      kernels_dirty: (git('status', '--porcelain', '--', 'wasm', 'src/wasm') ?? '') !== '',
+    },
+    kernels_build: reports.find((r) => r.kernels !== undefined)?.kernels ?? null,
+    options: values,
+    summary: summarize(reports),
+    runs,
+  };
 }
 
-const reports = runs.filter((r): r is Report => !('error' in r));
+// --from: the runs of an earlier result, summarised again (after a change to the summary or chart).
+const result: Result = values.from === undefined ? measure() : (JSON.parse(readFileSync(values.from, 'utf8')) as Result);
+const reports = result.runs.filter((r): r is Report => !('error' in r));
 const summary = summarize(reports);
+result.summary = summary;
+const { started, runs } = result;
+const { commit, kernels_dirty: dirty } = result.git;
 const date = started.date.slice(0, 10);
-const commit = git('rev-parse', '--short', 'HEAD');
-const kernelsCommit = git('log', '-1', '--format=%h %s', '--', 'wasm', 'src/wasm');
-const dirty = (git('status', '--porcelain', '--', 'wasm', 'src/wasm') ?? '') !== '';
-const result = {
-  label: values.label ?? null,
-  started,
-  finished: machineInfo(),
-  git: { commit, kernels_commit: kernelsCommit, kernels_dirty: dirty },
-  kernels_build: reports.find((r) => r.kernels !== undefined)?.kernels ?? null,
-  options: values,
-  summary,
-  runs,
-};
 mkdirSync(values.out!, { recursive: true });
 const jsonFile = join(values.out!, `wasm-${date}.json`);
 writeFileSync(jsonFile, `${JSON.stringify(result, null, 1)}\n`);
