@@ -22,7 +22,7 @@ export interface ChartGroup {
 }
 
 const COLOURS: Record<BarKind, string> = { ours: '#2f6fb3', ceiling: '#9aa3ad', peer: '#e08a2c' };
-const LEGEND: Record<BarKind, string> = { ours: 'vila-ts (wasm)', ceiling: 'ceiling, same run', peer: 'peer runtime (peers.md)' };
+const LEGEND: Record<BarKind, string> = { ours: 'vila-ts (wasm)', ceiling: 'ceiling, same run', peer: `peer runtime (peers.md, on ${PEERS.cpu})` };
 
 const W = 1000;
 const LABEL_W = 430;

@@ -93,4 +93,6 @@ done
 echo "# Peers (pooled over all passes in $R)"
 python3 "$PEERS/summarize.py" "$R"
 echo
-for p in $(seq 1 "$PASSES"); do echo "# Ours, pass $p"; cat "$R/ours-summary-pass$p.md"; echo; done
+echo "# Ours (medians over the $PASSES pass(es); each pass in $R/ours-summary-passN.md)"
+ours=$(ls "$R"/ours-pass*/wasm-*.json | paste -sd, -)
+(cd "$HERE" && npx tsx bench/run.ts --from "$ours" --out "$R/ours")

@@ -6,6 +6,8 @@ export type PerThreads = Readonly<Record<1 | 2, number>>;
 
 export const PEERS = {
   measured: '2026-11-26',
+  /** Not necessarily the machine a later run is on: compare the CPU in a result's header. */
+  cpu: 'AMD EPYC family 25 model 17 (Zen 4, AVX-512)',
   source: 'peers.md (/work/shared/peers/README.md has the spread)',
   /** membench.c: 1 GiB array, 128-bit loads × 8 accumulators. */
   readGbs: { 1: 21.5, 2: 30.0 } as PerThreads,

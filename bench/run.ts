@@ -6,7 +6,7 @@
 // build) and bench/results/wasm.svg, and prints the README's tables.
 //   npm run bench                      # build, then everything with the defaults below
 //   npx tsx bench/run.ts --passes 3 --shapes llama-ref --tokens 16 --skip-ops
-//   npx tsx bench/run.ts --from bench/results/wasm-DATE.json   # re-summarise and redraw, no runs
+//   npx tsx bench/run.ts --from bench/results/wasm-DATE.json[,MORE.json]   # re-summarise (pooled) and redraw, no runs
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -100,8 +100,14 @@ function measure(): Result {
   };
 }
 
-// --from: the runs of an earlier result, summarised again (after a change to the summary or chart).
-const result: Result = values.from === undefined ? measure() : (JSON.parse(readFileSync(values.from, 'utf8')) as Result);
+/** --from A.json,B.json: earlier results, their runs pooled and summarised again (the first gives the header). */
+function load(files: string[]): Result {
+  const results = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as Result);
+  const first = results[0]!;
+  return { ...first, finished: results[results.length - 1]!.finished, runs: results.flatMap((r) => r.runs) };
+}
+
+const result: Result = values.from === undefined ? measure() : load(values.from.split(','));
 const reports = result.runs.filter((r): r is Report => !('error' in r));
 const summary = summarize(reports);
 result.summary = summary;

@@ -87,6 +87,20 @@ const f = (x: number | null | undefined, d = 1): string => (x === null || x === 
 export function markdown(s: Summary, threads: number[]): string {
   const head = (cols: string[]): string[] => [`| ${cols.join(' | ')} |`, `|${cols.map(() => '---').join('|')}|`];
   const out: string[] = [];
+  if (s.ops.length > 0) out.push(...opTables(s, threads, head), '');
+  out.push(...head(['Model', 'threads', 'image s', 'prefill tok/s', 'decode tok/s', 'peak RSS MB', 'build s']));
+  for (const m of s.models) {
+    for (const t of threads) {
+      const b = m.byThreads[t];
+      if (b === undefined) continue;
+      out.push(`| ${m.shape} (${m.backend}) | ${t} | ${f(b.image_s, 2)} | ${f(b.prefill_tok_s, 2)} | ${f(b.decode_tok_s, 2)} | ${f(b.peak_rss_mb, 0)} | ${f(b.build_s, 1)} |`);
+    }
+  }
+  return out.join('\n');
+}
+
+function opTables(s: Summary, threads: number[], head: (cols: string[]) => string[]): string[] {
+  const out: string[] = [];
   out.push(...head(['Ceiling (same run)', ...threads.map((t) => `${t} thread${t > 1 ? 's' : ''}`)]));
   out.push(`| f32x4 mul+add, GFLOP/s | ${threads.map((t) => f(s.ceilings[t]?.fma_gflops)).join(' | ')} |`);
   out.push(`| streaming read, GB/s | ${threads.map((t) => f(s.ceilings[t]?.read_gbs)).join(' | ')} |`);
@@ -100,14 +114,6 @@ export function markdown(s: Summary, threads: number[]): string {
     };
     out.push(`| ${o.name}${o.native ? '' : ' †'}${o.suspect ? ' ‡' : ''} | ${threads.map((t) => f(o.byThreads[t]?.ms, 3)).join(' | ')} | ${threads.map(fig).join(' | ')} |`);
   }
-  out.push('', '† no wasm kernel yet: the reference stood in. ‡ faster than memory allows: the kernel did not do the work.', '');
-  out.push(...head(['Model', 'threads', 'image s', 'prefill tok/s', 'decode tok/s', 'peak RSS MB', 'build s']));
-  for (const m of s.models) {
-    for (const t of threads) {
-      const b = m.byThreads[t];
-      if (b === undefined) continue;
-      out.push(`| ${m.shape} (${m.backend}) | ${t} | ${f(b.image_s, 2)} | ${f(b.prefill_tok_s, 2)} | ${f(b.decode_tok_s, 2)} | ${f(b.peak_rss_mb, 0)} | ${f(b.build_s, 1)} |`);
-    }
-  }
-  return out.join('\n');
+  out.push('', '† no wasm kernel yet: the reference stood in. ‡ faster than memory allows: the kernel did not do the work.');
+  return out;
 }
