@@ -15,6 +15,7 @@
 // no shuffle. Four output rows share the two x vectors of a chunk.
 
 import { CONSTS } from './matmul_q4';
+import { sum4, update } from './matmul_q4_rows';
 
 /** Byte position, within its 32-byte chunk, of K offset c (0..31). */
 @inline function slot(c: i32): i32 {
@@ -91,7 +92,7 @@ export function matmul_q4_x8(
             a3 = i16x8.add(a3, i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(xa, v128.and(v, v128.load(CONSTS, 32))), i16x8.relaxed_dot_i8x16_i7x16_s(xc, v128.and(i16x8.shr_u(v, 4), v128.load(CONSTS, 32)))));
           }
           // lane r = Σ of accumulator r (i16 pair sums widened once per block)
-          const dots = rowsSum4(wide(a0), wide(a1), wide(a2), wide(a3));
+          const dots = sum4(wide(a0), wide(a1), wide(a2), wide(a3));
           const t = f32x4.add(f32x4.mul(v128.load(so), dots), f32x4.mul(v128.load(zo), f32x4.splat(<f32>load<i32>(xsr + (<usize>b << 2)))));
           acc = f32x4.add(acc, f32x4.mul(t, f32x4.splat(load<f32>(xdr + (<usize>b << 2)))));
           wb += <usize>(qb << 1);
@@ -178,8 +179,8 @@ export function matmul_q4_x8_rows(
             w = v128.load(wp, 384);
             a03 = i16x8.add(a03, i16x8.relaxed_dot_i8x16_i7x16_s(u, w)); a13 = i16x8.add(a13, i16x8.relaxed_dot_i8x16_i7x16_s(v, w));
           }
-          rowsUpdate(out, i, n, o, rowsSum4(wide(a00), wide(a01), wide(a02), wide(a03)), s4, z4, xd, xs, nb, b, first);
-          if (two) rowsUpdate(out, i + 1, n, o, rowsSum4(wide(a10), wide(a11), wide(a12), wide(a13)), s4, z4, xd, xs, nb, b, first);
+          update(out, i, n, o, sum4(wide(a00), wide(a01), wide(a02), wide(a03)), s4, z4, xd, xs, nb, b, first);
+          if (two) update(out, i + 1, n, o, sum4(wide(a10), wide(a11), wide(a12), wide(a13)), s4, z4, xd, xs, nb, b, first);
         }
       }
       if (bias != 0) {
@@ -200,16 +201,3 @@ export function matmul_q4_x8_rows(
   return i32x4.extadd_pairwise_i16x8_s(a);
 }
 
-@inline function rowsSum4(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
-  const ab = i32x4.add(v128.shuffle<i32>(a0, a1, 0, 4, 1, 5), v128.shuffle<i32>(a0, a1, 2, 6, 3, 7));
-  const cd = i32x4.add(v128.shuffle<i32>(a2, a3, 0, 4, 1, 5), v128.shuffle<i32>(a2, a3, 2, 6, 3, 7));
-  return f32x4.convert_i32x4_s(i32x4.add(v128.shuffle<i32>(ab, cd, 0, 1, 4, 5), v128.shuffle<i32>(ab, cd, 2, 3, 6, 7)));
-}
-
-@inline function rowsUpdate(out: usize, i: i32, n: i32, o: i32, dots: v128, s4: v128, z4: v128, xd: usize, xs: usize, nb: i32, b: i32, first: bool): void {
-  const xo = (<usize>i * nb + b) << 2;
-  const t = f32x4.add(f32x4.mul(s4, dots), f32x4.mul(z4, f32x4.splat(<f32>load<i32>(xs + xo))));
-  const p = out + ((<usize>i * n + o) << 2);
-  const prev = first ? f32x4.splat(0) : v128.load(p);
-  v128.store(p, f32x4.add(prev, f32x4.mul(t, f32x4.splat(load<f32>(xd + xo)))));
-}

@@ -9,6 +9,7 @@
 // Scratch: (n/4) KiB; a thread uses the slot of the first row block of its range.
 
 import { CONSTS } from './matmul_q4';
+import { hsum4_i32 } from './simd';
 
 const SLOT = 1024; // bytes: 4 rows × 128 values × 2
 
@@ -29,14 +30,12 @@ const SLOT = 1024; // bytes: 4 rows × 128 values × 2
 }
 
 /** lane r = Σ lanes of a_r, as f32. */
-@inline function sum4(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
-  const ab = i32x4.add(v128.shuffle<i32>(a0, a1, 0, 4, 1, 5), v128.shuffle<i32>(a0, a1, 2, 6, 3, 7));
-  const cd = i32x4.add(v128.shuffle<i32>(a2, a3, 0, 4, 1, 5), v128.shuffle<i32>(a2, a3, 2, 6, 3, 7));
-  return f32x4.convert_i32x4_s(i32x4.add(v128.shuffle<i32>(ab, cd, 0, 1, 4, 5), v128.shuffle<i32>(ab, cd, 2, 3, 6, 7)));
+@inline export function sum4(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
+  return f32x4.convert_i32x4_s(hsum4_i32(a0, a1, a2, a3));
 }
 
 /** out4 (outputs o..o+3 of x row i) += d·(s4·dots + z4·xsum), the one-row kernel's update. */
-@inline function update(out: usize, i: i32, n: i32, o: i32, dots: v128, s4: v128, z4: v128, xd: usize, xs: usize, nb: i32, b: i32, first: bool): void {
+@inline export function update(out: usize, i: i32, n: i32, o: i32, dots: v128, s4: v128, z4: v128, xd: usize, xs: usize, nb: i32, b: i32, first: bool): void {
   const xo = (<usize>i * nb + b) << 2;
   const t = f32x4.add(f32x4.mul(s4, dots), f32x4.mul(z4, f32x4.splat(<f32>load<i32>(xs + xo))));
   const p = out + ((<usize>i * n + o) << 2);
