@@ -14,9 +14,11 @@
 // plus the block's scalar tail; blocks added in order; then the bias. Tiles, panels and thread
 // ranges never change that sequence: results do not depend on the thread count.
 // The relaxed build fuses each multiply-add (relaxed_madd); the SIMD128 build rounds twice.
-// Versions (1 thread, M=128, K=N=2560, quiet machine unless noted): v1 3x3 tile, no blocking:
-// f32 15 GFLOP/s (spills, L2-bound); v2 2x3 + KC/NC blocking: f32 27.8 (under load), bf16 14.2
-// (converting per x-row pair); v3 bf16 panels converted once — see `vila bench ops`.
+// Versions (1 thread, M=128, K=N=2560): v1 3x3 tile, no blocking: f32 15 GFLOP/s (spills,
+// L2-bound); v2 2x3 + KC/NC blocking: f32 ~28, bf16 ~18 (converting per x-row pair); v3 bf16
+// widened once per panel: ~27; v4 (this) relaxed build 3x3 with fused multiply-add: f32 38,
+// bf16 28-37 (simd 21-28 / 26-27 in the same alternating runs; the machine is shared, ±20%).
+// NC 24 and 96 measured no better than 48 within that noise.
 
 import { hsum, load1, load4, madd } from './simd';
 
@@ -61,6 +63,56 @@ const NC = 48;
   put(out, n, i + 1, j + 0, hsum(a10) + tail<W>(x1, w0, k4, kl), bias, first, last);
   put(out, n, i + 1, j + 1, hsum(a11) + tail<W>(x1, w1, k4, kl), bias, first, last);
   put(out, n, i + 1, j + 2, hsum(a12) + tail<W>(x1, w2, k4, kl), bias, first, last);
+}
+
+@inline function tile33<W>(out: usize, n: i32, i: i32, j: i32, x0: usize, xs: usize, w0: usize, ws: usize, kl: i32, bias: usize, first: bool, last: bool): void {
+  const sw = <usize>sizeof<W>();
+  const x1 = x0 + xs;
+  const x2 = x1 + xs;
+  const w1 = w0 + ws;
+  const w2 = w1 + ws;
+  let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a02 = f32x4.splat(0);
+  let a10 = f32x4.splat(0), a11 = f32x4.splat(0), a12 = f32x4.splat(0);
+  let a20 = f32x4.splat(0), a21 = f32x4.splat(0), a22 = f32x4.splat(0);
+  const k4 = kl & ~3;
+  for (let p = 0; p < k4; p += 4) {
+    const xo = <usize>p << 2, wo = <usize>p * sw;
+    const v0 = v128.load(x0 + xo); const v1 = v128.load(x1 + xo); const v2 = v128.load(x2 + xo);
+    let c = load4<W>(w0 + wo);
+    a00 = madd(v0, c, a00); a10 = madd(v1, c, a10); a20 = madd(v2, c, a20);
+    c = load4<W>(w1 + wo);
+    a01 = madd(v0, c, a01); a11 = madd(v1, c, a11); a21 = madd(v2, c, a21);
+    c = load4<W>(w2 + wo);
+    a02 = madd(v0, c, a02); a12 = madd(v1, c, a12); a22 = madd(v2, c, a22);
+  }
+  put(out, n, i + 0, j + 0, hsum(a00) + tail<W>(x0, w0, k4, kl), bias, first, last);
+  put(out, n, i + 0, j + 1, hsum(a01) + tail<W>(x0, w1, k4, kl), bias, first, last);
+  put(out, n, i + 0, j + 2, hsum(a02) + tail<W>(x0, w2, k4, kl), bias, first, last);
+  put(out, n, i + 1, j + 0, hsum(a10) + tail<W>(x1, w0, k4, kl), bias, first, last);
+  put(out, n, i + 1, j + 1, hsum(a11) + tail<W>(x1, w1, k4, kl), bias, first, last);
+  put(out, n, i + 1, j + 2, hsum(a12) + tail<W>(x1, w2, k4, kl), bias, first, last);
+  put(out, n, i + 2, j + 0, hsum(a20) + tail<W>(x2, w0, k4, kl), bias, first, last);
+  put(out, n, i + 2, j + 1, hsum(a21) + tail<W>(x2, w1, k4, kl), bias, first, last);
+  put(out, n, i + 2, j + 2, hsum(a22) + tail<W>(x2, w2, k4, kl), bias, first, last);
+}
+
+@inline function tile31<W>(out: usize, n: i32, i: i32, j: i32, x0: usize, xs: usize, w0: usize, ws: usize, kl: i32, bias: usize, first: bool, last: bool): void {
+  const sw = <usize>sizeof<W>();
+  const x1 = x0 + xs;
+  const x2 = x1 + xs;
+  let a00 = f32x4.splat(0);
+  let a10 = f32x4.splat(0);
+  let a20 = f32x4.splat(0);
+  const k4 = kl & ~3;
+  for (let p = 0; p < k4; p += 4) {
+    const xo = <usize>p << 2, wo = <usize>p * sw;
+    const v0 = v128.load(x0 + xo); const v1 = v128.load(x1 + xo); const v2 = v128.load(x2 + xo);
+    let c = load4<W>(w0 + wo);
+    a00 = madd(v0, c, a00); a10 = madd(v1, c, a10); a20 = madd(v2, c, a20);
+  }
+  put(out, n, i + 0, j + 0, hsum(a00) + tail<W>(x0, w0, k4, kl), bias, first, last);
+  put(out, n, i + 1, j + 0, hsum(a10) + tail<W>(x1, w0, k4, kl), bias, first, last);
+  put(out, n, i + 2, j + 0, hsum(a20) + tail<W>(x2, w0, k4, kl), bias, first, last);
 }
 
 @inline function tile13<W>(out: usize, n: i32, i: i32, j: i32, x0: usize, xs: usize, w0: usize, ws: usize, kl: i32, bias: usize, first: bool, last: bool): void {
@@ -138,21 +190,33 @@ const NC = 48;
   put(out, n, i + 0, j + 3, hsum(a03) + tail<W>(x0, w3, k4, kl), bias, first, last);
 }
 
-/** Rows [0, m) × columns [ja, jb) for k block (kb, kl); w0 = weight row ja at kb, ws its row stride in bytes. */
+/**
+ * Rows [0, m) × columns [ja, jb) for k block (kb, kl); w0 = weight row ja at kb, ws its row
+ * stride in bytes. SIMD128: 2×3 tiles (a multiply and an add need a product register: 3×3
+ * spilled). Relaxed: 3×3 tiles, as a fused multiply-add needs no temporary (9 accumulators,
+ * 3 x vectors, 1 weight vector). Rows left over go one at a time.
+ */
 @inline function panel<W>(out: usize, x: usize, w0: usize, ws: usize, bias: usize, m: i32, k: i32, n: i32, ja: i32, jb: i32, kb: i32, kl: i32, first: bool, last: bool): void {
   const xs = <usize>k << 2;
-  const m2 = m & ~1;
+  const tr = ASC_FEATURE_RELAXED_SIMD ? 3 : 2;
+  const mt = m - m % tr;
   const j3 = ja + (jb - ja) / 3 * 3;
-  for (let i = 0; i < m; i += 2) {
+  for (let i = 0; i < mt; i += tr) {
     const xr = x + <usize>i * xs + (<usize>kb << 2);
     let j = ja;
-    if (i < m2) {
+    if (ASC_FEATURE_RELAXED_SIMD) {
+      for (; j < j3; j += 3) tile33<W>(out, n, i, j, xr, xs, w0 + <usize>(j - ja) * ws, ws, kl, bias, first, last);
+      for (; j < jb; j++) tile31<W>(out, n, i, j, xr, xs, w0 + <usize>(j - ja) * ws, ws, kl, bias, first, last);
+    } else {
       for (; j < j3; j += 3) tile23<W>(out, n, i, j, xr, xs, w0 + <usize>(j - ja) * ws, ws, kl, bias, first, last);
       for (; j < jb; j++) tile21<W>(out, n, i, j, xr, xs, w0 + <usize>(j - ja) * ws, ws, kl, bias, first, last);
-    } else {
-      for (; j < j3; j += 3) tile13<W>(out, n, i, j, xr, xs, w0 + <usize>(j - ja) * ws, ws, kl, bias, first, last);
-      for (; j < jb; j++) tile11<W>(out, n, i, j, xr, xs, w0 + <usize>(j - ja) * ws, ws, kl, bias, first, last);
     }
+  }
+  for (let i = mt; i < m; i++) {
+    const xr = x + <usize>i * xs + (<usize>kb << 2);
+    let j = ja;
+    for (; j < j3; j += 3) tile13<W>(out, n, i, j, xr, xs, w0 + <usize>(j - ja) * ws, ws, kl, bias, first, last);
+    for (; j < jb; j++) tile11<W>(out, n, i, j, xr, xs, w0 + <usize>(j - ja) * ws, ws, kl, bias, first, last);
   }
 }
 
