@@ -4,7 +4,8 @@
 // Both operands are k-contiguous ("NT" layout, as nn.Linear stores its weight), so the inner
 // loop is a dot product over k in f32x4 lanes. Register tile: 2 x rows × 3 weight rows (6
 // accumulators, 2 x vectors, the weight vector in flight: no spills in V8's 15 allocatable xmm
-// registers; a 3x3 tile spilled one accumulator to the stack and ran at half speed).
+// registers; a 3x3 tile spilled one accumulator to the stack and ran at half speed). The relaxed
+// build's fused multiply-add needs no product register, so there the tile is 3×3.
 // Cache blocking (m > 4): k in blocks of KC so a tile's rows sit in L1, weight columns in panels
 // of NC so a panel's KC-slices stay in L2 while all x rows pass; partial sums go through `out`.
 // 16-bit weights are converted to f32 once per panel into scratch (host-provided, n·KC floats,
