@@ -40,6 +40,8 @@ const NC = 48;
   return s;
 }
 
+// Register tiles, one function per shape (rows × weight rows): each accumulator must be its own
+// local for V8 to keep it in a register, so the shapes are written out rather than looped.
 @inline function tile23<W>(out: usize, n: i32, i: i32, j: i32, x0: usize, xs: usize, w0: usize, ws: usize, kl: i32, bias: usize, first: bool, last: bool): void {
   const sw = <usize>sizeof<W>();
   const x1 = x0 + xs;

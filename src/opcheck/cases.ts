@@ -3,6 +3,7 @@
 // Shared by the wasm (and later CUDA) op tests (test/ops/) and by `vila bench ops`.
 
 import { f32ToF16, zeros, type F32Tensor, type FloatDType, type Tensor } from '../tensor.js';
+import type { OpArgs } from '../backend.js';
 import { MATMUL_Q4_CASES } from './cases_q4.js';
 import { caseOf, fill, randn, type OpCase, type Rng } from './harness.js';
 
@@ -198,16 +199,8 @@ export const ROPE_CASES: OpCase[] = [
 
 // --- attention ---------------------------------------------------------------------------------
 
-interface AttnShape {
-  m: number;
-  kvLen: number;
-  qStart: number;
-  heads: number;
-  kvHeads: number;
-  headDim: number;
-  causal: boolean;
-  capacity: number;
-}
+/** The attention op's sizes (OpArgs), plus query rows and cache capacity. */
+type AttnShape = Pick<OpArgs['attention'], 'kvLen' | 'qStart' | 'heads' | 'kvHeads' | 'headDim' | 'causal'> & { m: number; capacity: number };
 
 function attentionCase(label: string, s: AttnShape, nmse = 2e-12): OpCase {
   const { m, kvLen, heads, kvHeads, headDim, causal, capacity } = s;
