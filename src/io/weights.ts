@@ -1,11 +1,13 @@
 // A folder's weights as one name → tensor source, whatever the files: a sharded checkpoint
 // (model.safetensors.index.json + shards, as HF writes the llm/ folder), a single
-// model.safetensors, or else every *.safetensors file in the folder. Nothing is read until a
+// model.safetensors, or else every *.safetensors file in the folder, or else one torch .pt file
+// (TinyChat v2 AWQ). Nothing is read until a
 // tensor is asked for.
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, FormatError, WeightError } from '../errors.js';
+import { openPt } from './pt.js';
 import { SafetensorsFile, type TensorInfo } from './safetensors.js';
 import type { Tensor } from '../tensor.js';
 
@@ -34,7 +36,13 @@ export function openWeights(dir: string): WeightSource {
         .filter((f) => f.endsWith('.safetensors'))
         .sort()
         .map((f) => join(dir, f));
-  if (files.length === 0) throw new WeightError('no model.safetensors, sharded index or *.safetensors file', dir);
+  if (files.length === 0) {
+    // TinyChat v2 AWQ checkpoints are one torch.save'd state dict, e.g. llm/*-awq-v2.pt (spec/awq.md §3).
+    const pts = readdirSync(dir).filter((f) => f.endsWith('.pt')).sort();
+    if (pts.length === 1) return openPt(join(dir, pts[0]!), dir);
+    if (pts.length > 1) throw new WeightError(`several *.pt files and no safetensors: ${pts.join(', ')}; expected one`, dir);
+    throw new WeightError('no model.safetensors, sharded index, *.safetensors or *.pt file', dir);
+  }
   const byName = new Map<string, SafetensorsFile>();
   const opened = files.map((f) => SafetensorsFile.open(f));
   for (const file of opened) {

@@ -5,6 +5,7 @@
 
 import { WeightError } from '../errors.js';
 import type { WeightSource } from '../io/weights.js';
+import { paddedGroups, validateQ4, type Q4Tensor, type Q4ScaleDType } from '../quant/q4.js';
 import { sameShape, shapeString, type FloatDType, type Tensor } from '../tensor.js';
 
 const FLOAT: readonly string[] = ['f32', 'f16', 'bf16'];
@@ -47,6 +48,54 @@ export class WeightBinder {
     this.taken.add(full);
     this.onTensor?.(info.byteLength, full);
     return t;
+  }
+
+  /**
+   * A linear layer's weight (n outputs, k inputs) under `base` (e.g. "model.layers.0.mlp.up_proj"):
+   * the float `base.weight`, or, in a TinyChat v2 checkpoint, the int4 triple
+   * `base.{qweight, scales, scaled_zeros}` (spec/awq.md §2.1) as a Q4Tensor with `groupSize`.
+   */
+  takeLinear(base: string, n: number, k: number, groupSize: number): Tensor<FloatDType> | Q4Tensor {
+    const full = this.prefix + base;
+    if (!this.source.has(`${full}.qweight`)) return this.take(`${base}.weight`, [n, k]);
+    const file = this.source.fileOf(`${full}.qweight`);
+    if (this.source.has(`${full}.weight`)) throw new WeightError(`linear '${full}' has both a float weight and an int4 qweight`, file);
+    if (k % groupSize !== 0) throw new WeightError(`int4 group size ${groupSize} does not divide k = ${k} of '${full}'`, file);
+    const gp = paddedGroups(k, groupSize);
+    // int16 on disk, the same bits as uint16 (§2.2 step 4: the packing wraps). Reinterpreted
+    // before adopt(), so the array the backend registers is the one the Q4Tensor holds.
+    const qweight = this.takeRaw(`${base}.qweight`, [n / 4, k], ['i16'], (t) => {
+      const d = t.data as Int16Array;
+      return { ...t, data: new Uint16Array(d.buffer, d.byteOffset, d.length) };
+    });
+    const scales = this.takeRaw(`${base}.scales`, [gp, n], FLOAT);
+    const scaledZeros = this.takeRaw(`${base}.scaled_zeros`, [gp, n], FLOAT);
+    const w: Q4Tensor = {
+      dtype: 'q4',
+      shape: [n, k],
+      groupSize,
+      qweight: qweight.data as Uint16Array,
+      scales: scales as Tensor<Q4ScaleDType>,
+      scaledZeros: scaledZeros as Tensor<Q4ScaleDType>,
+    };
+    validateQ4(w, `${file}: '${full}'`);
+    return w;
+  }
+
+  /** Read a tensor of one of `dtypes` with shape `shape`, marking it taken. */
+  private takeRaw(key: string, shape: readonly number[], dtypes: readonly string[], view: (t: Tensor) => Tensor = (t) => t): Tensor {
+    const full = this.prefix + key;
+    if (!this.source.has(full)) throw new WeightError(`missing tensor '${full}' (expected shape ${shapeString(shape)})`, this.source.dir);
+    const info = this.source.info(full);
+    const file = this.source.fileOf(full);
+    if (!sameShape(info.shape, shape)) throw new WeightError(`tensor '${full}' has shape ${shapeString(info.shape)}, expected ${shapeString(shape)}`, file);
+    if (info.dtype === null || !dtypes.includes(info.dtype)) {
+      throw new WeightError(`tensor '${full}' has dtype ${info.storedDtype}; expected ${dtypes.join(' or ')}`, file);
+    }
+    const t = view(this.source.read(full));
+    this.taken.add(full);
+    this.onTensor?.(info.byteLength, full);
+    return this.adopt === undefined ? t : this.adopt(t);
   }
 
   /** Total bytes of the tensors matching `keep` (for progress totals). */

@@ -26,6 +26,12 @@ export interface LlamaConfig {
   readonly tieWordEmbeddings: boolean;
   readonly bosTokenId: number | undefined;
   readonly eosTokenId: number | undefined;
+  /**
+   * Group size of TinyChat v2 int4 linears (spec/awq.md §2.1): from `quantization_config`
+   * when present, else undefined (the loader then uses 128). It cannot be derived from the
+   * tensors' shapes, since the scale tables are padded to a multiple of 8 groups.
+   */
+  readonly awqGroupSize?: number;
 }
 
 export interface SiglipConfig {
@@ -100,7 +106,21 @@ export function parseLlamaConfig(file: string): LlamaConfig {
     tieWordEmbeddings: f.bool('tie_word_embeddings', false),
     bosTokenId: optionalId('bos_token_id'),
     eosTokenId: optionalId('eos_token_id'),
+    ...awqGroupSizeOf(f),
   };
+}
+
+/** `quantization_config.group_size` (HF spelling) or `.q_group_size` (llm-awq's), if given. */
+function awqGroupSizeOf(f: Fields): { awqGroupSize?: number } {
+  const q = f.obj['quantization_config'];
+  if (q === undefined || q === null) return {};
+  if (typeof q !== 'object' || Array.isArray(q)) f.unsupported('quantization_config', 'is not an object');
+  const qf = new Fields(f.file, q as Record<string, unknown>);
+  const field = qf.has('group_size') ? 'group_size' : qf.has('q_group_size') ? 'q_group_size' : undefined;
+  if (field === undefined) return {};
+  const g = qf.int(field);
+  if (g <= 0) f.unsupported(`quantization_config.${field}`, `group size ${g} must be positive (per-channel -1 is not supported for TinyChat v2)`);
+  return { awqGroupSize: g };
 }
 
 export function parseSiglipConfig(file: string): SiglipConfig {

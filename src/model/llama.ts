@@ -12,7 +12,7 @@ import type { LlamaConfig } from './config.js';
 import { linear } from './linear.js';
 
 type W = Tensor<FloatDType>;
-/** A linear weight: float, or int4 AWQ (TinyChat v2, spec/awq.md §2) once AWQ loaders exist. */
+/** A linear weight: float, or int4 AWQ (TinyChat v2, spec/awq.md §2) from a .pt checkpoint. */
 type L = W | Q4Tensor;
 
 export interface LlamaLayer {
@@ -42,18 +42,21 @@ export function loadLlama(b: WeightBinder, cfg: LlamaConfig): LlamaWeights {
   const kvd = cfg.kvHeads * cfg.headDim;
   const f = cfg.intermediateSize;
   const layers: LlamaLayer[] = [];
+  // TinyChat v2 checkpoints hold int4 linears (spec/awq.md §3.1); their group size is not in
+  // the tensors (§2.1), so it comes from the config, else llm-awq's default 128.
+  const g = cfg.awqGroupSize ?? 128;
   for (let i = 0; i < cfg.layers; i++) {
     const p = `model.layers.${i}`;
     layers.push({
       inputNorm: b.take(`${p}.input_layernorm.weight`, [d]),
-      q: b.take(`${p}.self_attn.q_proj.weight`, [qd, d]),
-      k: b.take(`${p}.self_attn.k_proj.weight`, [kvd, d]),
-      v: b.take(`${p}.self_attn.v_proj.weight`, [kvd, d]),
-      o: b.take(`${p}.self_attn.o_proj.weight`, [d, qd]),
+      q: b.takeLinear(`${p}.self_attn.q_proj`, qd, d, g),
+      k: b.takeLinear(`${p}.self_attn.k_proj`, kvd, d, g),
+      v: b.takeLinear(`${p}.self_attn.v_proj`, kvd, d, g),
+      o: b.takeLinear(`${p}.self_attn.o_proj`, d, qd, g),
       postNorm: b.take(`${p}.post_attention_layernorm.weight`, [d]),
-      gate: b.take(`${p}.mlp.gate_proj.weight`, [f, d]),
-      up: b.take(`${p}.mlp.up_proj.weight`, [f, d]),
-      down: b.take(`${p}.mlp.down_proj.weight`, [d, f]),
+      gate: b.takeLinear(`${p}.mlp.gate_proj`, f, d, g),
+      up: b.takeLinear(`${p}.mlp.up_proj`, f, d, g),
+      down: b.takeLinear(`${p}.mlp.down_proj`, d, f, g),
     });
   }
   const embed = b.take('model.embed_tokens.weight', [cfg.vocabSize, d]);
