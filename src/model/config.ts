@@ -119,7 +119,7 @@ function awqGroupSizeOf(f: Fields): { awqGroupSize?: number } {
   const field = qf.has('group_size') ? 'group_size' : qf.has('q_group_size') ? 'q_group_size' : undefined;
   if (field === undefined) return {};
   const g = qf.int(field);
-  if (g <= 0) f.unsupported(`quantization_config.${field}`, `group size ${g} must be positive (per-channel -1 is not supported for TinyChat v2)`);
+  if (g <= 0) throw new ConfigError(`field 'quantization_config.${field}' = ${g}: the group size must be positive (per-channel -1 is not supported for TinyChat v2)`, f.file);
   return { awqGroupSize: g };
 }
 
