@@ -5,6 +5,7 @@
 
 import { WeightError } from '../errors.js';
 import type { WeightSource } from '../io/weights.js';
+import { detectAwqLayout, fromAutoAwqGemm, fromAwqGemv, type AwqKeyInfo, type AwqScales } from '../quant/awq_layouts.js';
 import { paddedGroups, validateQ4, type Q4Tensor, type Q4ScaleDType } from '../quant/q4.js';
 import { sameShape, shapeString, type FloatDType, type Tensor } from '../tensor.js';
 
@@ -52,8 +53,11 @@ export class WeightBinder {
 
   /**
    * A linear layer's weight (n outputs, k inputs) under `base` (e.g. "model.layers.0.mlp.up_proj"):
-   * the float `base.weight`, or, in a TinyChat v2 checkpoint, the int4 triple
-   * `base.{qweight, scales, scaled_zeros}` (spec/awq.md §2.1) as a Q4Tensor with `groupSize`.
+   * the float `base.weight`, or an int4 AWQ weight as a Q4Tensor with `groupSize`. The int4
+   * layout is detected from the keys' names, dtypes and shapes (quant/awq_layouts.ts
+   * detectAwqLayout): TinyChat v2 `{qweight i16, scales, scaled_zeros}` and GEMVFast
+   * `{qweight i16, scales, qzeros float}` are taken as they are; AutoAWQ GEMM and llm-awq v1 GEMV
+   * `{qweight i32, qzeros i32, scales}` are converted once, here, to the v2 layout.
    */
   takeLinear(base: string, n: number, k: number, groupSize: number): Tensor<FloatDType> | Q4Tensor {
     const full = this.prefix + base;
@@ -61,29 +65,55 @@ export class WeightBinder {
     const file = this.source.fileOf(`${full}.qweight`);
     if (this.source.has(`${full}.weight`)) throw new WeightError(`linear '${full}' has both a float weight and an int4 qweight`, file);
     if (k % groupSize !== 0) throw new WeightError(`int4 group size ${groupSize} does not divide k = ${k} of '${full}'`, file);
+    const keys: Record<string, AwqKeyInfo> = {};
+    for (const s of ['qweight', 'qzeros', 'scales', 'scaled_zeros'] as const) {
+      if (this.source.has(`${full}.${s}`)) keys[s] = this.source.info(`${full}.${s}`);
+    }
+    const layout = detectAwqLayout(full, keys, n, k, groupSize, file);
     const gp = paddedGroups(k, groupSize);
-    // int16 on disk, the same bits as uint16 (§2.2 step 4: the packing wraps). Reinterpreted
-    // before adopt(), so the array the backend registers is the one the Q4Tensor holds.
-    const qweight = this.takeRaw(`${base}.qweight`, [n / 4, k], ['i16'], (t) => {
-      const d = t.data as Int16Array;
-      return { ...t, data: new Uint16Array(d.buffer, d.byteOffset, d.length) };
-    });
-    const scales = this.takeRaw(`${base}.scales`, [gp, n], FLOAT);
-    const scaledZeros = this.takeRaw(`${base}.scaled_zeros`, [gp, n], FLOAT);
-    const w: Q4Tensor = {
-      dtype: 'q4',
-      shape: [n, k],
-      groupSize,
-      qweight: qweight.data as Uint16Array,
-      scales: scales as Tensor<Q4ScaleDType>,
-      scaledZeros: scaledZeros as Tensor<Q4ScaleDType>,
-    };
+    let w: Q4Tensor;
+    if (layout === 'tinychat-v2' || layout === 'gemvfast') {
+      // int16 on disk, the same bits as uint16 (§2.2 step 4: the packing wraps). Reinterpreted
+      // before adopt(), so the array the backend registers is the one the Q4Tensor holds.
+      const qweight = this.takeRaw(`${base}.qweight`, [n / 4, k], ['i16'], (t) => {
+        const d = t.data as Int16Array;
+        return { ...t, data: new Uint16Array(d.buffer, d.byteOffset, d.length) };
+      });
+      const scales = this.takeRaw(`${base}.scales`, [gp, n], FLOAT);
+      const scaledZeros = this.takeRaw(`${base}.${layout === 'gemvfast' ? 'qzeros' : 'scaled_zeros'}`, [gp, n], FLOAT);
+      w = {
+        dtype: 'q4',
+        shape: [n, k],
+        groupSize,
+        qweight: qweight.data as Uint16Array,
+        scales: scales as Tensor<Q4ScaleDType>,
+        scaledZeros: scaledZeros as Tensor<Q4ScaleDType>,
+      };
+    } else {
+      // Converted once: the stored tensors are read without adopt() and dropped; the converted
+      // buffers are what the backend registers.
+      const gemm = layout === 'autoawq-gemm';
+      const groups = k / groupSize;
+      const qweight = this.takeRaw(`${base}.qweight`, gemm ? [k, n / 8] : [n, k / 8], ['i32'], undefined, false);
+      const qzeros = this.takeRaw(`${base}.qzeros`, gemm ? [groups, n / 8] : [n, gp / 8], ['i32'], undefined, false);
+      const scales = this.takeRaw(`${base}.scales`, gemm ? [groups, n] : [n, gp], ['f16', 'bf16'], undefined, false);
+      const t = { qweight: qweight.data as Int32Array, qzeros: qzeros.data as Int32Array, scales: scales as AwqScales };
+      const where = `${file}: '${full}'`;
+      const c = gemm ? fromAutoAwqGemm(t, n, k, groupSize, where) : fromAwqGemv(t, n, k, groupSize, where);
+      const adopt = <T extends Tensor>(x: T): T => (this.adopt === undefined ? x : this.adopt(x));
+      w = {
+        ...c,
+        qweight: adopt({ dtype: 'i16', shape: [n / 4, k], data: c.qweight }).data as Uint16Array,
+        scales: adopt(c.scales),
+        scaledZeros: adopt(c.scaledZeros),
+      };
+    }
     validateQ4(w, `${file}: '${full}'`);
     return w;
   }
 
   /** Read a tensor of one of `dtypes` with shape `shape`, marking it taken. */
-  private takeRaw(key: string, shape: readonly number[], dtypes: readonly string[], view: (t: Tensor) => Tensor = (t) => t): Tensor {
+  private takeRaw(key: string, shape: readonly number[], dtypes: readonly string[], view: (t: Tensor) => Tensor = (t) => t, adopt = true): Tensor {
     const full = this.prefix + key;
     if (!this.source.has(full)) throw new WeightError(`missing tensor '${full}' (expected shape ${shapeString(shape)})`, this.source.dir);
     const info = this.source.info(full);
@@ -95,7 +125,7 @@ export class WeightBinder {
     const t = view(this.source.read(full));
     this.taken.add(full);
     this.onTensor?.(info.byteLength, full);
-    return this.adopt === undefined ? t : this.adopt(t);
+    return this.adopt === undefined || !adopt ? t : this.adopt(t);
   }
 
   /** Total bytes of the tensors matching `keep` (for progress totals). */
