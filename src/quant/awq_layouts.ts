@@ -17,7 +17,8 @@
 // computes it in fp32 then casts — the same value, since s·z is exact in fp32 too; the offline
 // repacker multiplies in fp16 — also the same single rounding.) So the dequantized q·s + sz can
 // differ from (q − z)·s only by the rounding of s·z to fp16: at most half an fp16 ulp of s·z
-// (≤ 2^-11·|s·z| ≤ 15·s·2^-11, under 0.75 % of one quantization step s), plus the final rounding
+// (≤ 2^-11·|s·z| ≤ 15·s·2^-11, under 0.75 % of one quantization step s; 2^-25 when s·z is
+// below the fp16 normal range), plus the final rounding
 // of the result that both forms share; when s·z is exactly representable (e.g. z a power of two
 // or s with few significant bits) the two are bit-identical.
 
