@@ -8,6 +8,7 @@ import { benchCommand } from './bench.js';
 import { generateCommand } from './generate.js';
 import { inspectCommand } from './inspect.js';
 import { logitsCommand } from './logits.js';
+import { quantizeCommand } from './quantize.js';
 import { traceDiffCommand } from './trace_diff.js';
 
 function version(): string {
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   inspectCommand(program);
   traceDiffCommand(program);
   benchCommand(program);
+  quantizeCommand(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();
