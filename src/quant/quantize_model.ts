@@ -29,7 +29,7 @@ export interface QuantizeReport {
 }
 
 /** The issue tracking AWQ (activation-aware) scale search. */
-export const AWQ_METHOD_ISSUE = 'issue "awq: activation-aware scale search for vila quantize"';
+export const AWQ_METHOD_ISSUE = 'issue 5: the activation-aware search of spec/awq.md §1.2–1.3';
 
 /** Decoder-layer linears replaced by int4: model.layers.N.{self_attn.{q,k,v,o}_proj, mlp.{gate,up,down}_proj}.weight */
 const LINEAR = /^model\.layers\.\d+\.(self_attn\.(q|k|v|o)_proj|mlp\.(gate|up|down)_proj)\.weight$/;
