@@ -4,25 +4,13 @@
 // tensors are accepted; a view at an element offset into a larger storage is read by range.
 
 import { FormatError } from '../errors.js';
-import { DTYPE_BYTES, numel, shapeString, type DType, type Tensor, type TensorData } from '../tensor.js';
+import { DTYPE_BYTES, numel, shapeString, type DType, type Tensor } from '../tensor.js';
+import { STORED_DTYPE, typedView } from './dtypes.js';
 import { parseStateDict, type PickledTensor } from './pickle.js';
 import type { TensorInfo } from './safetensors.js';
 import type { WeightSource } from './weights.js';
 import { ZipFile } from './zip.js';
 
-/** Our dtypes → the safetensors spelling used in messages (TensorInfo.storedDtype). */
-const STORED: Readonly<Record<DType, string>> = {
-  f64: 'F64',
-  f32: 'F32',
-  f16: 'F16',
-  bf16: 'BF16',
-  i64: 'I64',
-  i32: 'I32',
-  i16: 'I16',
-  i8: 'I8',
-  u8: 'U8',
-  bool: 'BOOL',
-};
 
 export function openPt(path: string, dir: string = path): WeightSource {
   const zip = ZipFile.open(path);
@@ -84,7 +72,7 @@ function locate(zip: ZipFile, path: string, prefix: string, name: string, t: Pic
   const within = t.offset * elem;
   return {
     name,
-    storedDtype: STORED[t.storageDtype],
+    storedDtype: STORED_DTYPE[t.storageDtype],
     dtype: t.storageDtype,
     shape: t.shape,
     offset: zip.dataStart(entry) + within,
@@ -94,25 +82,3 @@ function locate(zip: ZipFile, path: string, prefix: string, name: string, t: Pic
   };
 }
 
-function typedView(dtype: DType, buf: ArrayBuffer): TensorData {
-  switch (dtype) {
-    case 'f64':
-      return new Float64Array(buf);
-    case 'f32':
-      return new Float32Array(buf);
-    case 'f16':
-    case 'bf16':
-      return new Uint16Array(buf);
-    case 'i64':
-      return new BigInt64Array(buf);
-    case 'i32':
-      return new Int32Array(buf);
-    case 'i16':
-      return new Int16Array(buf);
-    case 'i8':
-      return new Int8Array(buf);
-    case 'u8':
-    case 'bool':
-      return new Uint8Array(buf);
-  }
-}

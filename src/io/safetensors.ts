@@ -8,7 +8,8 @@
 
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { FormatError } from '../errors.js';
-import { DTYPE_BYTES, numel, shapeString, type DType, type Tensor, type TensorData } from '../tensor.js';
+import { DTYPE_BYTES, numel, shapeString, type DType, type Tensor } from '../tensor.js';
+import { typedView } from './dtypes.js';
 
 /** safetensors dtype names → ours. F8 and unsigned wide types are recognised but not loadable. */
 const DTYPES: Readonly<Record<string, DType | null>> = {
@@ -110,28 +111,6 @@ export class SafetensorsFile {
   }
 }
 
-function typedView(dtype: DType, buf: ArrayBuffer): TensorData {
-  switch (dtype) {
-    case 'f64':
-      return new Float64Array(buf);
-    case 'f32':
-      return new Float32Array(buf);
-    case 'f16':
-    case 'bf16':
-      return new Uint16Array(buf);
-    case 'i64':
-      return new BigInt64Array(buf);
-    case 'i32':
-      return new Int32Array(buf);
-    case 'i16':
-      return new Int16Array(buf);
-    case 'i8':
-      return new Int8Array(buf);
-    case 'u8':
-    case 'bool':
-      return new Uint8Array(buf);
-  }
-}
 
 function readExactly(path: string, fd: number, length: number, position: number, what: string): Uint8Array {
   const buf = new Uint8Array(length);

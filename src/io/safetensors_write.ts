@@ -4,19 +4,8 @@
 
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { DTYPE_BYTES, numel, type DType, type Tensor } from '../tensor.js';
+import { STORED_DTYPE } from './dtypes.js';
 
-const STORED: Readonly<Record<DType, string>> = {
-  f64: 'F64',
-  f32: 'F32',
-  f16: 'F16',
-  bf16: 'BF16',
-  i64: 'I64',
-  i32: 'I32',
-  i16: 'I16',
-  i8: 'I8',
-  u8: 'U8',
-  bool: 'BOOL',
-};
 
 export interface TensorSpec {
   readonly dtype: DType;
@@ -34,7 +23,7 @@ export function writeSafetensors(
   for (const name of names) {
     const { spec } = entries.get(name)!;
     const bytes = numel(spec.shape) * DTYPE_BYTES[spec.dtype];
-    header[name] = { dtype: STORED[spec.dtype], shape: spec.shape, data_offsets: [offset, offset + bytes] };
+    header[name] = { dtype: STORED_DTYPE[spec.dtype], shape: spec.shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
   let json = JSON.stringify(header);
