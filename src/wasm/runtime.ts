@@ -119,7 +119,6 @@ export class WasmRuntime {
       p = new Map();
       this.placed.set(key, p);
     }
-    const tag = `${shard?.index ?? '*'}:${variant}`;
     for (const [k, v] of p) {
       if (k.endsWith(`:${variant}`) && (shard === undefined || v.shard === shard.index)) return { shard: this.shards[v.shard]!, ptr: v.ptr };
     }
@@ -132,7 +131,7 @@ export class WasmRuntime {
       return this.place(key, variant, bytes, write, this.addShard());
     }
     write(target.bytes(ptr, bytes));
-    p.set(tag.replace('*', String(target.index)), { shard: target.index, ptr });
+    p.set(`${target.index}:${variant}`, { shard: target.index, ptr });
     this.freeing.register(key, { shard: target.index, ptr });
     return { shard: target, ptr };
   }
