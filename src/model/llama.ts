@@ -93,56 +93,102 @@ export function llamaEmbed(be: Backend, cfg: LlamaConfig, w: LlamaWeights, ids: 
 /**
  * Run `embeds` (m, d), the inputs at positions [cache.length, cache.length + m), through the
  * decoder, append their keys and values to the cache, and return the logits (1, vocab) of the
- * last of them.
+ * last of them, or with `allPositions` those of every row (m, vocab) (perplexity).
  */
-export function llamaForward(be: Backend, cfg: LlamaConfig, w: LlamaWeights, embeds: F32Tensor, cache: KVCache): F32Tensor {
+export function llamaForward(
+  be: Backend, cfg: LlamaConfig, w: LlamaWeights, embeds: F32Tensor, cache: KVCache, allPositions = false,
+): F32Tensor {
   const m = embeds.shape[0]!;
   const start = cache.length;
   if (start + m > cache.capacity) {
     throw new InputError(`sequence of ${start + m} positions exceeds the KV cache of ${cache.capacity}`);
   }
   const d = cfg.hiddenSize;
-  const qd = cfg.heads * cfg.headDim;
-  const eps = cfg.rmsNormEps;
-  const positions = Int32Array.from({ length: m }, (_, i) => start + i);
   // Buffers in the backend's own memory where it has one: ops then read and write them in place.
   const h = allocate(be, [m, d]);
   h.data.set(embeds.data);
-  const x = allocate(be, [m, d]);
-  const q = allocate(be, [m, qd]);
-  const att = allocate(be, [m, qd]);
-  const proj = allocate(be, [m, d]);
-  const gate = allocate(be, [m, cfg.intermediateSize]);
-  const up = allocate(be, [m, cfg.intermediateSize]);
-  const rope = { heads: cfg.heads, headDim: cfg.headDim, theta: cfg.ropeTheta, positions };
-  w.layers.forEach((l, i) => {
-    const p = `llm.layers.${i}`;
-    const k = rows(cache.k[i]!, start, start + m);
-    const v = rows(cache.v[i]!, start, start + m);
-    run(be, 'rms_norm', `${p}.input_norm`, { out: x, x: h, weight: l.inputNorm, eps });
-    linear(be, `${p}.attn.q`, q, x, l.q);
-    linear(be, `${p}.attn.k`, k, x, l.k);
-    linear(be, `${p}.attn.v`, v, x, l.v);
-    run(be, 'rope', `${p}.attn.q_rope`, { x: q, ...rope });
-    run(be, 'rope', `${p}.attn.k_rope`, { x: k, ...rope, heads: cfg.kvHeads });
-    run(be, 'attention', `${p}.attn.core`, {
-      out: att, q, k: cache.k[i]!, v: cache.v[i]!, kvLen: start + m, qStart: start,
-      heads: cfg.heads, kvHeads: cfg.kvHeads, headDim: cfg.headDim, causal: true, scale: 1 / Math.sqrt(cfg.headDim),
-    });
-    linear(be, `${p}.attn.out`, proj, att, l.o);
-    run(be, 'add', `${p}.attn.residual`, { out: h, a: h, b: proj });
-    run(be, 'rms_norm', `${p}.post_norm`, { out: x, x: h, weight: l.postNorm, eps });
-    linear(be, `${p}.mlp.gate`, gate, x, l.gate);
-    linear(be, `${p}.mlp.up`, up, x, l.up);
-    run(be, 'silu_mul', `${p}.mlp.act`, { out: gate, gate, up });
-    linear(be, `${p}.mlp.down`, proj, gate, l.down);
-    run(be, 'add', `${p}.out`, { out: h, a: h, b: proj });
-  });
+  const bufs = layerBuffers(be, cfg, m);
+  w.layers.forEach((l, i) => decoderLayer(be, cfg, l, `llm.layers.${i}`, h, cache.k[i]!, cache.v[i]!, start, bufs));
   cache.length = start + m;
-  const last = rows(h, m - 1, m);
-  const normed = allocate(be, [1, d]);
-  run(be, 'rms_norm', 'llm.norm', { out: normed, x: last, weight: w.norm, eps });
-  const logits = zeros([1, cfg.vocabSize]);
+  const last = allPositions ? h : rows(h, m - 1, m);
+  const r = last.shape[0]!;
+  const normed = allocate(be, [r, d]);
+  run(be, 'rms_norm', 'llm.norm', { out: normed, x: last, weight: w.norm, eps: cfg.rmsNormEps });
+  const logits = zeros([r, cfg.vocabSize]);
   linear(be, 'llm.lm_head', logits, normed, w.lmHead);
   return logits;
+}
+
+/** Scratch activations of one decoder layer over m rows, reused layer after layer. */
+export interface LayerBuffers {
+  readonly x: F32Tensor; // (m, d) normed input of the attention or the MLP
+  readonly q: F32Tensor; // (m, heads·headDim)
+  readonly att: F32Tensor; // (m, heads·headDim) attention output, o_proj's input
+  readonly proj: F32Tensor; // (m, d) block output before the residual add
+  readonly gate: F32Tensor; // (m, ffn), then silu(gate)·up, down_proj's input
+  readonly up: F32Tensor; // (m, ffn)
+}
+
+export function layerBuffers(be: Backend, cfg: LlamaConfig, m: number): LayerBuffers {
+  const qd = cfg.heads * cfg.headDim;
+  return {
+    x: allocate(be, [m, cfg.hiddenSize]),
+    q: allocate(be, [m, qd]),
+    att: allocate(be, [m, qd]),
+    proj: allocate(be, [m, cfg.hiddenSize]),
+    gate: allocate(be, [m, cfg.intermediateSize]),
+    up: allocate(be, [m, cfg.intermediateSize]),
+  };
+}
+
+/**
+ * Self-attention of rows x (m, d) at positions [start, start + m) → out (m, d) (o_proj's output);
+ * their keys and values are written to rows [start, start + m) of kCache / vCache
+ * (capacity, kvHeads·headDim) and attention reads rows [0, start + m).
+ */
+export function attentionBlock(
+  be: Backend, cfg: LlamaConfig, l: Pick<LlamaLayer, 'q' | 'k' | 'v' | 'o'>, p: string,
+  x: F32Tensor, out: F32Tensor, kCache: F32Tensor, vCache: F32Tensor, start: number, bufs: Pick<LayerBuffers, 'q' | 'att'>,
+): void {
+  const m = x.shape[0]!;
+  const positions = Int32Array.from({ length: m }, (_, i) => start + i);
+  const rope = { heads: cfg.heads, headDim: cfg.headDim, theta: cfg.ropeTheta, positions };
+  const { q, att } = bufs;
+  const k = rows(kCache, start, start + m);
+  const v = rows(vCache, start, start + m);
+  linear(be, `${p}.attn.q`, q, x, l.q);
+  linear(be, `${p}.attn.k`, k, x, l.k);
+  linear(be, `${p}.attn.v`, v, x, l.v);
+  run(be, 'rope', `${p}.attn.q_rope`, { x: q, ...rope });
+  run(be, 'rope', `${p}.attn.k_rope`, { x: k, ...rope, heads: cfg.kvHeads });
+  run(be, 'attention', `${p}.attn.core`, {
+    out: att, q, k: kCache, v: vCache, kvLen: start + m, qStart: start,
+    heads: cfg.heads, kvHeads: cfg.kvHeads, headDim: cfg.headDim, causal: true, scale: 1 / Math.sqrt(cfg.headDim),
+  });
+  linear(be, `${p}.attn.out`, out, att, l.o);
+}
+
+/** The MLP: out (m, d) = down(silu(gate(x))·up(x)) for x (m, d). */
+export function mlpBlock(
+  be: Backend, l: Pick<LlamaLayer, 'gate' | 'up' | 'down'>, p: string, x: F32Tensor, out: F32Tensor, bufs: Pick<LayerBuffers, 'gate' | 'up'>,
+): void {
+  const { gate, up } = bufs;
+  linear(be, `${p}.mlp.gate`, gate, x, l.gate);
+  linear(be, `${p}.mlp.up`, up, x, l.up);
+  run(be, 'silu_mul', `${p}.mlp.act`, { out: gate, gate, up });
+  linear(be, `${p}.mlp.down`, out, gate, l.down);
+}
+
+/** One decoder layer, in place on the hidden states h (m, d) at positions [start, start + m). */
+export function decoderLayer(
+  be: Backend, cfg: LlamaConfig, l: LlamaLayer, p: string, h: F32Tensor, kCache: F32Tensor, vCache: F32Tensor, start: number, bufs: LayerBuffers,
+): void {
+  const eps = cfg.rmsNormEps;
+  const { x, proj } = bufs;
+  run(be, 'rms_norm', `${p}.input_norm`, { out: x, x: h, weight: l.inputNorm, eps });
+  attentionBlock(be, cfg, l, p, x, proj, kCache, vCache, start, bufs);
+  run(be, 'add', `${p}.attn.residual`, { out: h, a: h, b: proj });
+  run(be, 'rms_norm', `${p}.post_norm`, { out: x, x: h, weight: l.postNorm, eps });
+  mlpBlock(be, l, p, x, proj, bufs);
+  run(be, 'add', `${p}.out`, { out: h, a: h, b: proj });
 }

@@ -172,9 +172,9 @@ export class VilaWeights {
     return new KVCache(this.config.llm, capacity, be);
   }
 
-  /** Feed embeddings at the cache's next positions; logits (1, vocab) of the last one. */
-  forward(be: Backend, embeds: F32Tensor, cache: KVCache): F32Tensor {
-    return llamaForward(be, this.config.llm, this.llm, embeds, cache);
+  /** Feed embeddings at the cache's next positions; logits (1, vocab) of the last one, or (m, vocab) of all. */
+  forward(be: Backend, embeds: F32Tensor, cache: KVCache, allPositions = false): F32Tensor {
+    return llamaForward(be, this.config.llm, this.llm, embeds, cache, allPositions);
   }
 
   /** Feed token ids (no placeholders) at the cache's next positions. */
