@@ -2,7 +2,7 @@
  * vila_cuda.h: the CUDA backend's C interface. One function per op of the op interface
  * (src/backend.ts OpArgs), output argument first, raw device pointers and sizes, a status code.
  * The Node-API glue (cuda/addon/) only marshals arguments to these functions; all math is in
- * cuda/kernels/*.cu.
+ * the .cu files of cuda/kernels/.
  *
  * Conventions
  * - Activations are f32 in device memory, row-major and contiguous, exactly as the op interface
@@ -55,7 +55,7 @@ vila_status vila_sync(void);
 /** Use this stream (a cudaStream_t) for every op; NULL for the legacy default stream. */
 vila_status vila_set_stream(void *stream);
 
-/* ---- ops (names mirror src/ref/*.ts and wasm/*.ts) ------------------------------------- */
+/* ---- ops (names mirror src/ref/ and wasm/) --------------------------------------------- */
 
 /** out (m,n) = x (m,k) · w (n,k)ᵀ + bias (n). w and bias in w_dtype / bias_dtype. */
 vila_status vila_matmul_f32(float *out, const float *x, const void *w, vila_dtype w_dtype,
