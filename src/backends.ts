@@ -4,6 +4,7 @@
 
 import type { Backend } from './backend.js';
 import { BackendUnavailableError, InputError } from './errors.js';
+import { createCudaBackend } from './cuda/backend.js';
 import { createRefBackend } from './ref/index.js';
 import { createWasmBackend } from './wasm/backend.js';
 
@@ -26,7 +27,8 @@ export function createBackend(name: string = DEFAULT_BACKEND, opts: BackendOptio
     case 'wasm':
       return createWasmBackend(opts.threads === undefined ? {} : { threads: opts.threads });
     case 'cuda':
-      throw new BackendUnavailableError(`backend 'cuda' is not built yet in this version; use --backend wasm or ref`);
+      // Throws BackendUnavailableError saying why (addon not built, not loadable, no device).
+      return createCudaBackend();
     default:
       throw new BackendUnavailableError(`unknown backend '${name}'; choose one of ${BACKEND_NAMES.join(', ')}`);
   }

@@ -66,11 +66,21 @@ export function f32(data: Float32Array, shape: readonly number[]): F32Tensor {
   return { dtype: 'f32', shape: [...shape], data };
 }
 
+/**
+ * A tensor whose elements live outside JavaScript (a CUDA device buffer, src/cuda/tensor.ts)
+ * makes its own views: reshape() and rows() call this method instead of touching `data`, so the
+ * view keeps pointing at the same buffer (at `offset` more elements). Plain tensors lack it.
+ */
+export const MAKE_VIEW: unique symbol = Symbol('vila.makeView');
+type ViewMaker = { [MAKE_VIEW]?: (shape: readonly number[], offset: number) => Tensor };
+
 /** The same elements under another shape with the same element count (no copy). */
 export function reshape<T extends Tensor>(t: T, shape: readonly number[]): T {
   if (numel(shape) !== numel(t.shape)) {
     throw new InputError(`cannot reshape ${shapeString(t.shape)} to ${shapeString(shape)}`);
   }
+  const view = (t as ViewMaker)[MAKE_VIEW];
+  if (view !== undefined) return view.call(t, shape, 0) as T;
   return { ...t, shape: [...shape] };
 }
 
@@ -80,6 +90,8 @@ export function rows(t: F32Tensor, start: number, end: number): F32Tensor {
   if (t.shape.length !== 2 || start < 0 || end > m || start > end) {
     throw new InputError(`rows(${start}, ${end}) out of range for ${shapeString(t.shape)}`);
   }
+  const view = (t as ViewMaker)[MAKE_VIEW];
+  if (view !== undefined) return view.call(t, [end - start, n], start * n) as F32Tensor;
   return { dtype: 'f32', shape: [end - start, n], data: t.data.subarray(start * n, end * n) };
 }
 

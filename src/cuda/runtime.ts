@@ -1,0 +1,219 @@
+// The CUDA runtime behind the backend: where each op argument lives on the device.
+//
+// - Activations allocated by the backend (allocate(): DeviceTensor) and views of their host
+//   mirrors pass by (handle, byte offset), with no copy.
+// - Other activations (plain JavaScript arrays) are uploaded into per-op scratch before the
+//   kernel; outputs among them are downloaded afterwards.
+// - Weights are uploaded once, keyed by their typed array (adopt() does it at load time; a weight
+//   never adopted is uploaded on first use), freed when the array is collected. A variant key
+//   names a conversion made at upload ('f32' for a norm whose weight and bias differ in dtype).
+// - Host int32 inputs (token ids, positions) go through scratch on every call.
+//
+// Every addon call is made through `call()`, which turns a failure into a CudaError naming the op.
+
+import { VilaError } from '../errors.js';
+import { numel, toF32, type F32Tensor, type Tensor } from '../tensor.js';
+import type { CudaAddon, CudaDevice, DeviceHandle } from './addon.js';
+import { DeviceStore, DeviceTensor } from './tensor.js';
+
+/** A CUDA call failed: names the op (or memory operation) and carries the CUDA error text. */
+export class CudaError extends VilaError {}
+
+/** A device address as the addon takes it. */
+export interface Ptr {
+  h: DeviceHandle;
+  o: number;
+}
+
+/** vila_dtype of cuda/include/vila_cuda.h. */
+export const VILA_DTYPE: Readonly<Record<string, number>> = { f32: 0, f16: 1, bf16: 2 };
+
+const ALIGN = 256;
+
+export class CudaRuntime {
+  private readonly mirrors = new WeakMap<ArrayBuffer, DeviceStore>();
+  private readonly weights = new WeakMap<object, Map<string, DeviceHandle>>();
+  /** Scratch for host activations of the current op: one buffer, grown when an op needs more. */
+  private scratch: DeviceHandle | undefined;
+  private scratchBytes = 0;
+  private scratchUsed = 0;
+  private extra: DeviceHandle[] = [];
+  private extraBytes = 0;
+  /** Outputs to bring back after the current op: a host array and its scratch, or a mirror view's store. */
+  private back: { host: Float32Array; p: Ptr }[] = [];
+  private touched = new Set<DeviceStore>();
+  private hostIn = new Map<ArrayBufferView, Ptr>();
+  private writtenViews = new Set<DeviceStore>();
+  private readonly intsCache = new WeakMap<Int32Array, { copy: Int32Array; h: DeviceHandle }>();
+  /** Synchronize after every op (VILA_CUDA_SYNC=1): execution errors then name the right op. */
+  readonly syncEachOp = process.env['VILA_CUDA_SYNC'] === '1';
+  op = '';
+
+  constructor(
+    readonly addon: CudaAddon,
+    readonly device: CudaDevice,
+  ) {}
+
+  /** Run an addon call; a failure becomes a CudaError naming the current op. */
+  call<T>(what: string, f: () => T): T {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof VilaError) throw e;
+      const err = e as Error & { code?: string };
+      const where = this.op === '' ? what : `op '${this.op}' (${what})`;
+      throw new CudaError(`CUDA ${where} failed: ${err.message}`, `cuda ${this.device.name}`);
+    }
+  }
+
+  /** A zero-filled device tensor. */
+  allocate(shape: readonly number[]): DeviceTensor {
+    const n = numel(shape);
+    const h = this.call('alloc', () => this.addon.alloc(n * 4));
+    return new DeviceTensor(new DeviceStore(this.addon, h, n, this.mirrors), shape, 0);
+  }
+
+  // --- per op ---------------------------------------------------------------------------------
+
+  begin(op: string): void {
+    this.op = op;
+    this.scratchUsed = 0;
+  }
+
+  /** Pointer to an activation the kernel reads (and may write, when `write`). */
+  act(t: F32Tensor, write = false): Ptr {
+    if (t instanceof DeviceTensor) return this.onDevice(t.store, t.offset * 4, write, false);
+    const d = t.data;
+    const store = this.mirrors.get(d.buffer as ArrayBuffer);
+    if (store !== undefined) return this.onDevice(store, d.byteOffset, write, true);
+    let p = this.hostIn.get(d);
+    if (p === undefined) {
+      p = this.take(d.byteLength);
+      const q = p;
+      this.call('upload', () => this.addon.upload(q.h, q.o, d));
+      this.hostIn.set(d, p);
+    }
+    if (write) this.back.push({ host: d, p });
+    return p;
+  }
+
+  /** Pointer to an activation the kernel only writes (no upload of a host array). */
+  out(t: F32Tensor): Ptr {
+    if (t instanceof DeviceTensor || this.mirrors.has(t.data.buffer as ArrayBuffer)) return this.act(t, true);
+    const d = t.data;
+    let p = this.hostIn.get(d);
+    if (p === undefined) {
+      p = this.take(d.byteLength);
+      this.hostIn.set(d, p);
+    }
+    this.back.push({ host: d, p });
+    return p;
+  }
+
+  private onDevice(store: DeviceStore, byteOffset: number, write: boolean, plainView: boolean): Ptr {
+    if (!this.touched.has(store)) {
+      this.call('upload', () => store.beforeKernel());
+      this.touched.add(store);
+    }
+    if (write) {
+      store.written();
+      if (plainView) this.writtenViews.add(store);
+    }
+    return { h: store.handle, o: byteOffset };
+  }
+
+  /**
+   * Int32 host values (ids, positions) on the device. The same array seen again with the same
+   * contents (the positions of one forward pass, used by every layer's two rope ops) is not
+   * uploaded again; a changed array is.
+   */
+  ints(a: Int32Array): Ptr {
+    const c = this.intsCache.get(a);
+    if (c !== undefined && c.copy.length === a.length && c.copy.every((v, i) => v === a[i])) return { h: c.h, o: 0 };
+    const h = this.call('alloc', () => this.addon.alloc(Math.max(a.byteLength, 4)));
+    this.call('upload', () => this.addon.upload(h, 0, a));
+    this.intsCache.set(a, { copy: a.slice(), h });
+    return { h, o: 0 };
+  }
+
+  /** After the kernel: host outputs downloaded, mirror views refreshed; scratch grown if needed. */
+  end(): void {
+    try {
+      if (this.syncEachOp) this.call('sync', () => this.addon.sync());
+      for (const { host, p } of this.back) this.call('download', () => this.addon.download(p.h, p.o, host));
+      // A plain view of a mirror that the kernel wrote: JavaScript holds that array, so refresh it.
+      for (const s of this.writtenViews) this.call('download', () => s.host());
+    } finally {
+      this.back = [];
+      this.hostIn.clear();
+      this.touched.clear();
+      this.writtenViews.clear();
+      this.op = '';
+      if (this.extra.length > 0) this.growScratch();
+    }
+  }
+
+  private take(bytes: number): Ptr {
+    const size = Math.ceil(Math.max(bytes, 1) / ALIGN) * ALIGN;
+    if (this.scratch !== undefined && this.scratchUsed + size <= this.scratchBytes) {
+      const o = this.scratchUsed;
+      this.scratchUsed += size;
+      return { h: this.scratch, o };
+    }
+    const h = this.call('alloc scratch', () => this.addon.alloc(size));
+    this.extra.push(h);
+    this.extraBytes += size;
+    return { h, o: 0 };
+  }
+
+  /** One scratch buffer large enough for the last op's needs (freed buffers were in stream order). */
+  private growScratch(): void {
+    const need = this.scratchBytes + this.extraBytes;
+    for (const h of this.extra) this.addon.free(h);
+    if (this.scratch !== undefined) this.addon.free(this.scratch);
+    this.extra = [];
+    this.extraBytes = 0;
+    this.scratch = undefined;
+    this.scratchBytes = 0;
+    this.scratch = this.call('alloc scratch', () => this.addon.alloc(need));
+    this.scratchBytes = need;
+  }
+
+  // --- weights --------------------------------------------------------------------------------
+
+  /**
+   * Device copy of a weight's array (uploaded the first time; `variant` 'raw' as stored, 'f32'
+   * converted). Device activations passed as weights are used in place.
+   */
+  weight(t: Tensor, variant: 'raw' | 'f32' = 'raw'): Ptr {
+    if (t.dtype === 'f32' && (variant === 'raw' || variant === 'f32')) {
+      if (t instanceof DeviceTensor) return this.act(t);
+      const store = this.mirrors.get(t.data.buffer as ArrayBuffer);
+      if (store !== undefined) return this.act(t as F32Tensor);
+    }
+    const src = variant === 'f32' && t.dtype !== 'f32' ? () => toF32(t).data : () => t.data;
+    return { h: this.placed(t.data, t.dtype === 'f32' ? 'raw' : variant, src), o: 0 };
+  }
+
+  /** Device copy of a raw typed array (int4 qweight), uploaded once. */
+  placed(key: ArrayBufferView, variant: string, data: () => ArrayBufferView): DeviceHandle {
+    let m = this.weights.get(key);
+    if (m === undefined) {
+      m = new Map();
+      this.weights.set(key, m);
+    }
+    let h = m.get(variant);
+    if (h === undefined) {
+      const bytes = data();
+      const nh = this.call('upload weight', () => this.addon.alloc(bytes.byteLength));
+      this.call('upload weight', () => this.addon.upload(nh, 0, bytes));
+      m.set(variant, nh);
+      h = nh;
+    }
+    return h;
+  }
+
+  sync(): void {
+    this.call('sync', () => this.addon.sync());
+  }
+}
