@@ -25,7 +25,11 @@ if ! command -v nvcc >/dev/null 2>&1; then
   exit 1
 fi
 
-CUDA_HOME="${CUDA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v nvcc)")")")}"
+# The toolkit's root as nvcc itself reports it (nvcc may be a wrapper script outside the toolkit).
+if [ -z "${CUDA_HOME:-}" ]; then
+  CUDA_HOME="$(nvcc --dryrun -x cu /dev/null -o /dev/null 2>&1 | sed -n 's/^#\$ TOP=//p' | head -1)"
+  CUDA_HOME="$(readlink -f "${CUDA_HOME:-/usr/local/cuda}")"
+fi
 CC="${CC:-gcc}"
 CXX="${CXX:-g++}"
 out=build/cuda
@@ -61,7 +65,7 @@ fi
 
 # Link to a temporary name, then move, so a failed link never leaves a half-written addon.
 "$CXX" -shared -o "$out/vila_cuda.node.tmp" "$out/vila_addon.o" "$lib" \
-  -L"$CUDA_HOME/lib64" -L"$CUDA_HOME/targets/x86_64-linux/lib" -lcudart_static -ldl -lrt -lpthread
+  -L"$CUDA_HOME/lib64" -L"$CUDA_HOME/lib" -L"$CUDA_HOME/targets/x86_64-linux/lib" -lcudart_static -ldl -lrt -lpthread -Wl,--exclude-libs,ALL
 # Node-API symbols resolve against the node executable at load time; every vila_* symbol must be
 # defined by the kernel library now (a missing op would otherwise fail only when the addon loads).
 missing=$(nm -u "$out/vila_cuda.node.tmp" | awk '$2 ~ /^vila_/ {print $2}')
