@@ -35,11 +35,16 @@ export function parseThreads(value: string): number {
   return n;
 }
 
+export const backendOption = (): Option =>
+  new Option('--backend <name>', 'op backend: wasm (WebAssembly SIMD), ref (the readable reference), cuda').choices([...BACKEND_NAMES]).default(DEFAULT_BACKEND);
+
+export const threadsOption = (): Option => new Option('--threads <n>', 'threads for the wasm backend (default: all cores)').argParser(parseThreads);
+
 export function addModelOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--model <dir>', 'VILA model folder (config.json, llm/, vision_tower/, mm_projector/)').default(DEFAULT_MODEL_DIR, 'the bundled vila-shapes'))
-    .addOption(new Option('--backend <name>', 'op backend: wasm (WebAssembly SIMD), ref (the readable reference), cuda').choices([...BACKEND_NAMES]).default(DEFAULT_BACKEND))
-    .addOption(new Option('--threads <n>', 'threads for the wasm backend (default: all cores)').argParser(parseThreads))
+    .addOption(backendOption())
+    .addOption(threadsOption())
     .option('--conv-mode <name>', 'conversation template (default: from the model folder)');
 }
 

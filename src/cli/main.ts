@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { InputError, VilaError } from '../errors.js';
 import { benchCommand } from './bench.js';
+import { evalCommand } from './eval.js';
 import { generateCommand } from './generate.js';
 import { inspectCommand } from './inspect.js';
 import { logitsCommand } from './logits.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   traceDiffCommand(program);
   benchCommand(program);
   quantizeCommand(program);
+  evalCommand(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();

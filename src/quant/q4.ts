@@ -171,6 +171,45 @@ function scaleTable(values: Float32Array, gp: number, n: number, dtype: Q4ScaleD
 }
 
 /**
+ * One group of quantizeRtn: values read(base … base+G−1) → nibbles q[base …], and the group's
+ * scale s (already rounded to the scale dtype) and zero point z.
+ */
+function quantizeGroup(read: (i: number) => number, base: number, G: number, round: (x: number) => number, q: Uint8Array): { s: number; z: number } {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < G; i++) {
+    const v = read(base + i);
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  const s = round(Math.fround(Math.max(Math.fround(hi - lo), EPS) / 15));
+  const z = Math.min(15, Math.max(0, -roundHalfEven(Math.fround(lo / s))));
+  for (let i = 0; i < G; i++) q[base + i] = Math.min(15, Math.max(0, roundHalfEven(Math.fround(read(base + i) / s)) + z));
+  return { s, z };
+}
+
+const EPS = Math.fround(1e-5);
+
+/**
+ * What quantizeRtn(w) would store, dequantized (§2.4), without packing: w (n, k) f32 → out
+ * (n, k), equal bit for bit to dequantizeQ4(quantizeRtn(w, groupSize, scaleDtype)). The AWQ
+ * search (spec §1.2–1.3) calls it for every candidate scale and clip.
+ */
+export function fakeQuantize(w: Float32Array, n: number, k: number, groupSize: number, scaleDtype: Q4ScaleDType, out: Float32Array = new Float32Array(n * k)): Float32Array {
+  checkQ4Dims(n, k, groupSize, 'fakeQuantize');
+  if (w.length !== n * k || out.length !== n * k) throw new InputError(`fakeQuantize: arrays of ${w.length} / ${out.length} elements for (${n}, ${k})`);
+  const round = roundTo(scaleDtype);
+  const read = (i: number): number => w[i]!;
+  const q = new Uint8Array(n * k);
+  for (let base = 0; base < n * k; base += groupSize) {
+    const { s, z } = quantizeGroup(read, base, groupSize, round, q);
+    const sz = round(-Math.fround(s * z));
+    for (let i = base; i < base + groupSize; i++) out[i] = round(q[i]! * s + sz);
+  }
+  return out;
+}
+
+/**
  * Round-to-nearest zero-point quantization of w (n, k) as llm-awq's pseudo_quantize_tensor
  * (§1.1, no auto-scale or clip): per (row, group) s = clamp(max − min, 1e-5)/15,
  * z = clamp(−round(min/s), 0, 15), q = clamp(round(w/s) + z, 0, 15), rounding half to even.
@@ -189,22 +228,9 @@ export function quantizeRtn(w: Tensor, groupSize: number, scaleDtype: Q4ScaleDTy
   const s32 = new Float32Array(gp * n);
   const sz32 = new Float32Array(gp * n);
   const q = new Uint8Array(n * k);
-  const eps = Math.fround(1e-5);
   for (let o = 0; o < n; o++) {
     for (let g = 0; g < k / groupSize; g++) {
-      const base = o * k + g * groupSize;
-      let lo = Infinity;
-      let hi = -Infinity;
-      for (let i = 0; i < groupSize; i++) {
-        const v = read(base + i);
-        if (v < lo) lo = v;
-        if (v > hi) hi = v;
-      }
-      const s = round(Math.fround(Math.max(Math.fround(hi - lo), eps) / 15));
-      const z = Math.min(15, Math.max(0, -roundHalfEven(Math.fround(lo / s))));
-      for (let i = 0; i < groupSize; i++) {
-        q[base + i] = Math.min(15, Math.max(0, roundHalfEven(Math.fround(read(base + i) / s)) + z));
-      }
+      const { s, z } = quantizeGroup(read, o * k + g * groupSize, groupSize, round, q);
       s32[g * n + o] = s;
       sz32[g * n + o] = -Math.fround(s * z);
     }

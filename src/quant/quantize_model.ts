@@ -1,5 +1,6 @@
-// Quantize a VILA folder's LLM to int4 with round-to-nearest (quantizeRtn, spec/awq.md §1.1):
-// every decoder-layer linear (q, k, v, o, gate, up, down) becomes a TinyChat v2 int4 weight
+// Quantize a VILA folder's LLM to int4, with round-to-nearest (quantizeRtn, spec/awq.md §1.1)
+// or with AWQ's activation-aware scale and clip search on calibration data (§1.2–1.3, awq_model.ts,
+// whose scaled norm weights replace the stored ones): every decoder-layer linear (q, k, v, o, gate, up, down) becomes a TinyChat v2 int4 weight
 // (`.qweight` I16, `.scales` F16, `.scaled_zeros` F16, §2), every other LLM tensor is kept as
 // stored, and llm/config.json gains the quantization_config the loader reads its group size
 // from. The vision tower, projector and every other file are copied unchanged.
@@ -9,6 +10,8 @@ import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { openWeights } from '../io/weights.js';
 import { writeSafetensors, type TensorSpec } from '../io/safetensors_write.js';
+import type { Backend } from '../backend.js';
+import { awqQuantizeLlm, type AwqLayerSummary, type AwqModelResult } from './awq_model.js';
 import { paddedGroups, quantizeRtn, type Q4Tensor } from './q4.js';
 import type { Tensor } from '../tensor.js';
 
@@ -17,6 +20,14 @@ export type QuantizeMethod = 'rtn' | 'awq';
 export interface QuantizeOptions {
   method?: QuantizeMethod;
   groupSize?: number;
+  /** AWQ: calibration file (.txt text or .jsonl conversations with pictures), required. */
+  calib?: string;
+  /** AWQ: calibration blocks / conversations used at most, and tokens per text block. */
+  calibSamples?: number;
+  calibTokens?: number;
+  /** AWQ: backend and threads the calibration and searches run on. */
+  backend?: Backend | string;
+  threads?: number;
   /** Called after each tensor written (done, total, key). */
   onProgress?: (done: number, total: number, what: string) => void;
 }
@@ -26,13 +37,15 @@ export interface QuantizeReport {
   readonly quantized: string[];
   /** LLM tensors kept as stored. */
   readonly kept: string[];
+  /** AWQ: what the search chose, per layer, and the calibration it saw. */
+  readonly awq?: { readonly samples: number; readonly tokens: number; readonly layers: AwqLayerSummary[] };
 }
-
-/** The issue tracking AWQ (activation-aware) scale search. */
-export const AWQ_METHOD_ISSUE = 'issue 5: the activation-aware search of spec/awq.md §1.2–1.3';
 
 /** Decoder-layer linears replaced by int4: model.layers.N.{self_attn.{q,k,v,o}_proj, mlp.{gate,up,down}_proj}.weight */
 const LINEAR = /^model\.layers\.\d+\.(self_attn\.(q|k|v|o)_proj|mlp\.(gate|up|down)_proj)\.weight$/;
+
+/** Tensors AWQ replaces: the linears (q..down) and the two norms its scales are folded into. */
+const AWQ_KEY = /^model\.layers\.(\d+)\.(input_layernorm|post_attention_layernorm|self_attn\.(q|k|v|o)_proj|mlp\.(gate|up|down)_proj)\.weight$/;
 
 /** The files of llm/ that hold weights (replaced by out/llm/model.safetensors). */
 const WEIGHT_FILE = /\.safetensors$|\.safetensors\.index\.json$|\.pt$|\.bin$|\.bin\.index\.json$/;
@@ -49,11 +62,13 @@ function copyTree(src: string, dst: string, skip: (rel: string) => boolean, rel 
   }
 }
 
-export function quantizeModel(modelDir: string, outDir: string, opts: QuantizeOptions = {}): QuantizeReport {
+export async function quantizeModel(modelDir: string, outDir: string, opts: QuantizeOptions = {}): Promise<QuantizeReport> {
   const method = opts.method ?? 'rtn';
   const G = opts.groupSize ?? 128;
-  if (method === 'awq') throw new InputError(`--method awq is not implemented yet (${AWQ_METHOD_ISSUE}); use --method rtn`);
-  if (method !== 'rtn') throw new InputError(`unknown quantization method '${String(method)}'; expected rtn`);
+  if (method !== 'rtn' && method !== 'awq') throw new InputError(`unknown quantization method '${String(method)}'; expected rtn or awq`);
+  if (method === 'awq' && opts.calib === undefined) {
+    throw new InputError('--method awq needs calibration data: --calib FILE (.txt text, or .jsonl lines {"images": [...], "question": ..., "answer": ...})');
+  }
   if (!Number.isInteger(G) || G <= 0 || G % 64 !== 0) throw new InputError(`--group-size must be a positive multiple of 64, got ${G}`);
   const llmIn = join(modelDir, 'llm');
   if (!existsSync(modelDir) || !statSync(modelDir).isDirectory()) throw new InputError('model folder does not exist', modelDir);
@@ -78,6 +93,28 @@ export function quantizeModel(modelDir: string, outDir: string, opts: QuantizeOp
       }
     }
 
+    // AWQ: search every layer first (its results replace the linears and the norms it scaled).
+    let awq: AwqModelResult | undefined;
+    if (method === 'awq') {
+      awq = await awqQuantizeLlm(modelDir, opts.calib!, {
+        groupSize: G,
+        ...(opts.calibSamples === undefined ? {} : { maxSamples: opts.calibSamples }),
+        ...(opts.calibTokens === undefined ? {} : { blockTokens: opts.calibTokens }),
+        ...(opts.backend === undefined ? {} : { backend: opts.backend }),
+        ...(opts.threads === undefined ? {} : { threads: opts.threads }),
+        ...(opts.onProgress === undefined ? {} : { onProgress: (d, t, w) => opts.onProgress!(d, t, `awq: ${w}`) }),
+      });
+    }
+    const searched = (name: string): Tensor | Q4Tensor | undefined => {
+      const m = AWQ_KEY.exec(name);
+      if (awq === undefined || m === null) return undefined;
+      const r = awq.layers[Number(m[1])]!;
+      const part = m[2]!;
+      if (part === 'input_layernorm') return r.inputNorm;
+      if (part === 'post_attention_layernorm') return r.postNorm;
+      return r.linears[(m[3] ?? m[4]) as keyof typeof r.linears];
+    };
+
     // Every tensor to write, by key, with its spec and a reader (quantized lazily, one linear at a time).
     const entries = new Map<string, { spec: TensorSpec; get: () => Tensor }>();
     const total = names.length;
@@ -85,7 +122,7 @@ export function quantizeModel(modelDir: string, outDir: string, opts: QuantizeOp
     let current: { name: string; q: Q4Tensor } | undefined;
     const q4Of = (name: string): Q4Tensor => {
       if (current?.name !== name) {
-        current = { name, q: quantizeRtn(src.read(name), G, 'f16') };
+        current = { name, q: (searched(name) as Q4Tensor | undefined) ?? quantizeRtn(src.read(name), G, 'f16') };
         opts.onProgress?.(++done, total, name);
       }
       return current.q;
@@ -98,7 +135,7 @@ export function quantizeModel(modelDir: string, outDir: string, opts: QuantizeOp
         entries.set(name, {
           spec: { dtype: info.dtype, shape: info.shape },
           get: () => {
-            const t = src.read(name);
+            const t = (searched(name) as Tensor | undefined) ?? src.read(name);
             opts.onProgress?.(++done, total, name);
             return t;
           },
@@ -129,7 +166,11 @@ export function quantizeModel(modelDir: string, outDir: string, opts: QuantizeOp
     const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as Record<string, unknown>;
     cfg['quantization_config'] = { quant_method: 'awq', bits: 4, group_size: G, zero_point: true, version: 'gemv_fast' };
     writeFileSync(cfgPath, `${JSON.stringify(cfg, null, 2)}\n`);
-    return { quantized: linears.map((n) => n.slice(0, -'.weight'.length)), kept };
+    return {
+      quantized: linears.map((n) => n.slice(0, -'.weight'.length)),
+      kept,
+      ...(awq === undefined ? {} : { awq: { samples: awq.samples, tokens: awq.tokens, layers: awq.summary } }),
+    };
   } finally {
     src.close();
   }

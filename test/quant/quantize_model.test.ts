@@ -27,7 +27,7 @@ describe('quantizeModel (rtn)', () => {
   beforeAll(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'vila-quantize-'));
     out = join(tmp, 'q4');
-    quantizeModel(shapes, out, { groupSize: G });
+    await quantizeModel(shapes, out, { groupSize: G });
     const ref = await Model.load(shapes, { backend: 'ref' });
     bf16Logits = (await ref.logits({ prompt, images: [image] })).logits;
   }, 120_000);
@@ -72,17 +72,17 @@ describe('quantizeModel (rtn)', () => {
     }, 120_000);
   }
 
-  it('refuses a non-empty --out, a folder without llm/, and --method awq', () => {
+  it('refuses a non-empty --out, a folder without llm/, awq without calibration, and a group size that does not divide', async () => {
     const full = join(tmp, 'full');
     mkdirSync(full);
     writeFileSync(join(full, 'x'), '');
-    expect(() => quantizeModel(shapes, full, { groupSize: G })).toThrow(InputError);
-    expect(() => quantizeModel(shapes, full, { groupSize: G })).toThrow(/not empty/);
+    await expect(quantizeModel(shapes, full, { groupSize: G })).rejects.toThrow(InputError);
+    await expect(quantizeModel(shapes, full, { groupSize: G })).rejects.toThrow(/not empty/);
     const noLlm = join(tmp, 'nollm');
     mkdirSync(noLlm);
-    expect(() => quantizeModel(noLlm, join(tmp, 'o1'), { groupSize: G })).toThrow(/llm/);
-    expect(() => quantizeModel(shapes, join(tmp, 'o2'), { method: 'awq' })).toThrow(/not implemented yet.*issue/);
-    expect(() => quantizeModel(shapes, join(tmp, 'o3'))).toThrow(/group size 128.*--group-size 64/);
+    await expect(quantizeModel(noLlm, join(tmp, 'o1'), { groupSize: G })).rejects.toThrow(/llm/);
+    await expect(quantizeModel(shapes, join(tmp, 'o2'), { method: 'awq', groupSize: G })).rejects.toThrow(/--calib FILE/);
+    await expect(quantizeModel(shapes, join(tmp, 'o3'))).rejects.toThrow(/group size 128.*--group-size 64/);
   });
 
   it('runs from the command line', () => {
@@ -101,6 +101,6 @@ describe('quantizeModel (rtn)', () => {
     expect(again.stderr).toContain('not empty');
     const awq = run('--model', shapes, '--out', join(tmp, 'cli-awq'), '--method', 'awq');
     expect(awq.status).toBe(2);
-    expect(awq.stderr).toContain('not implemented yet');
+    expect(awq.stderr).toContain('--calib FILE');
   }, 60_000);
 });
