@@ -74,22 +74,29 @@ __global__ void __launch_bounds__(GV_WARPS * 32) gemv_kernel(float *__restrict__
     constexpr int P = Elem<DT>::PER16;
     const uint4 *wv = reinterpret_cast<const uint4 *>(static_cast<const char *>(w) + wrow * (DT == VILA_F32 ? 4 : 2));
     const int nv = k / P;
-#pragma unroll 2
-    for (int v = lane; v < nv; v += 32) {
-      const uint4 u = __ldg(wv + v);
-      float wf[P];
-      Elem<DT>::decode(u, wf);
+    constexpr int U = MAXM == 1 ? 4 : 2;  // loads issued per lane before any is used
+    for (int v0 = lane; v0 < nv; v0 += 32 * U) {
+      uint4 uu[U];
 #pragma unroll
-      for (int i = 0; i < MAXM; i++) {
-        if (i < m) {
-          const float4 *xp = reinterpret_cast<const float4 *>(x + (size_t)i * k + (size_t)v * P);
+      for (int b = 0; b < U; b++) uu[b] = (v0 + 32 * b < nv) ? __ldcs(wv + v0 + 32 * b) : make_uint4(0, 0, 0, 0);
 #pragma unroll
-          for (int q = 0; q < P / 4; q++) {
-            const float4 xv = __ldg(xp + q);
-            acc[i] = fmaf(xv.x, wf[4 * q], acc[i]);
-            acc[i] = fmaf(xv.y, wf[4 * q + 1], acc[i]);
-            acc[i] = fmaf(xv.z, wf[4 * q + 2], acc[i]);
-            acc[i] = fmaf(xv.w, wf[4 * q + 3], acc[i]);
+      for (int b = 0; b < U; b++) {
+        const int v = v0 + 32 * b;
+        if (v >= nv) break;
+        float wf[P];
+        Elem<DT>::decode(uu[b], wf);
+#pragma unroll
+        for (int i = 0; i < MAXM; i++) {
+          if (i < m) {
+            const float4 *xp = reinterpret_cast<const float4 *>(x + (size_t)i * k + (size_t)v * P);
+#pragma unroll
+            for (int q = 0; q < P / 4; q++) {
+              const float4 xv = __ldg(xp + q);
+              acc[i] = fmaf(xv.x, wf[4 * q], acc[i]);
+              acc[i] = fmaf(xv.y, wf[4 * q + 1], acc[i]);
+              acc[i] = fmaf(xv.z, wf[4 * q + 2], acc[i]);
+              acc[i] = fmaf(xv.w, wf[4 * q + 3], acc[i]);
+            }
           }
         }
       }

@@ -8,8 +8,8 @@
 // chunk lane l loads the 16 bytes of K tile l>>3, row (l>>1)&3, K half l&1: 32 consecutive K
 // values of one row (one 128-bit load; the warp reads 512 contiguous bytes), reads s and sz of
 // that group once, dequantizes with the lop3 trick and __hfma2 in the scale dtype, and dots
-// against up to 8 activation rows in f32 (x through L1, float4). The next chunk's load is
-// issued before the current one is computed. Partial sums meet by shuffles over the lanes of
+// against up to 8 activation rows in f32 (x through L1, float4). Each warp issues the loads of
+// 4 chunks (2 for m > 1) before computing any of them. Partial sums meet by shuffles over the lanes of
 // the same row (xor 1, 8, 16) and across warps in shared memory. Requires group % 32 == 0
 // and 16-byte aligned qweight and x; otherwise (and for G not a multiple of 32 at any m) the
 // generic kernel of q4.cuh runs.
@@ -32,8 +32,10 @@ struct Deq32;
 // Dequantize the 32 K values of one 128-bit load into w[0..31] (natural K order).
 template <>
 struct Deq32<VILA_F16> {
-  static __device__ __forceinline__ void run(const uint4 &q, const void *s, const void *z, size_t si, float *w) {
-    const __half2 s2 = Q4Deq<VILA_F16>::load2(s, si), z2 = Q4Deq<VILA_F16>::load2(z, si);
+  using Raw = unsigned short;
+  static __device__ __forceinline__ Raw load(const void *p, size_t i) { return __ldg(static_cast<const unsigned short *>(p) + i); }
+  static __device__ __forceinline__ void run(const uint4 &q, Raw sr, Raw zr, float *w) {
+    const __half2 s2 = __half2half2(__ushort_as_half(sr)), z2 = __half2half2(__ushort_as_half(zr));
     const uint32_t v[4] = {q.x, q.y, q.z, q.w};
 #pragma unroll
     for (int p = 0; p < 4; p++)
@@ -47,8 +49,11 @@ struct Deq32<VILA_F16> {
 };
 template <>
 struct Deq32<VILA_BF16> {
-  static __device__ __forceinline__ void run(const uint4 &q, const void *s, const void *z, size_t si, float *w) {
-    const __nv_bfloat162 s2 = Q4Deq<VILA_BF16>::load2(s, si), z2 = Q4Deq<VILA_BF16>::load2(z, si);
+  using Raw = unsigned short;
+  static __device__ __forceinline__ Raw load(const void *p, size_t i) { return __ldg(static_cast<const unsigned short *>(p) + i); }
+  static __device__ __forceinline__ void run(const uint4 &q, Raw sr, Raw zr, float *w) {
+    const uint32_t sb = (uint32_t)sr * 0x10001u, zb = (uint32_t)zr * 0x10001u;
+    const __nv_bfloat162 s2 = *reinterpret_cast<const __nv_bfloat162 *>(&sb), z2 = *reinterpret_cast<const __nv_bfloat162 *>(&zb);
     const uint32_t v[4] = {q.x, q.y, q.z, q.w};
 #pragma unroll
     for (int p = 0; p < 4; p++)
@@ -62,8 +67,9 @@ struct Deq32<VILA_BF16> {
 };
 template <>
 struct Deq32<VILA_F32> {
-  static __device__ __forceinline__ void run(const uint4 &q, const void *s, const void *z, size_t si, float *w) {
-    const float sv = __ldg(static_cast<const float *>(s) + si), zv = __ldg(static_cast<const float *>(z) + si);
+  using Raw = float;
+  static __device__ __forceinline__ Raw load(const void *p, size_t i) { return __ldg(static_cast<const float *>(p) + i); }
+  static __device__ __forceinline__ void run(const uint4 &q, Raw sv, Raw zv, float *w) {
     const uint32_t v[4] = {q.x, q.y, q.z, q.w};
 #pragma unroll
     for (int p = 0; p < 4; p++)
@@ -93,36 +99,49 @@ __global__ void __launch_bounds__(QV_WARPS * 32) q4_gemv_kernel(float *__restric
 #pragma unroll
   for (int i = 0; i < MAXM; i++) acc[i] = 0.0f;
 
-  int c = warp;
-  uint4 q = make_uint4(0, 0, 0, 0);
-  if (c < chunks && c * 4 + tl < tiles) q = __ldcs(base + (size_t)(c * 4 + tl) * 8);
-  for (; c < chunks; c += QV_WARPS) {
-    const int t = c * 4 + tl;
-    const int cn = c + QV_WARPS;
-    uint4 qn = make_uint4(0, 0, 0, 0);
-    if (cn < chunks && cn * 4 + tl < tiles) qn = __ldcs(base + (size_t)(cn * 4 + tl) * 8);
-    if (t < tiles) {
-      const int kb = t * 64 + hh * 32;
-      float w[32];
-      Deq32<SD>::run(q, s, z, (size_t)(kb / G) * n + o, w);
+  // U chunks per warp per round: all U 128-bit loads are issued before any is used, so each
+  // warp keeps U·512 bytes in flight (memory-level parallelism is what a GEMV lives on).
+  constexpr int U = MAXM == 1 ? 4 : 2;
+  for (int c0 = warp; c0 < chunks; c0 += QV_WARPS * U) {
+    uint4 q[U];
+    typename Deq32<SD>::Raw sr[U], zr[U];
 #pragma unroll
-      for (int i = 0; i < MAXM; i++) {
-        if (i < m) {
-          const float4 *xp = reinterpret_cast<const float4 *>(x + (size_t)i * k + kb);
-          float a = acc[i];
+    for (int u = 0; u < U; u++) {
+      const int t = (c0 + u * QV_WARPS) * 4 + tl;
+      q[u] = make_uint4(0, 0, 0, 0);
+      sr[u] = zr[u] = 0;
+      if (t < tiles) {
+        q[u] = __ldcs(base + (size_t)t * 8);
+        const size_t si = (size_t)((t * 64 + hh * 32) / G) * n + o;
+        sr[u] = Deq32<SD>::load(s, si);
+        zr[u] = Deq32<SD>::load(z, si);
+      }
+    }
 #pragma unroll
-          for (int j = 0; j < 8; j++) {
-            const float4 xv = __ldg(xp + j);
-            a = fmaf(xv.x, w[4 * j], a);
-            a = fmaf(xv.y, w[4 * j + 1], a);
-            a = fmaf(xv.z, w[4 * j + 2], a);
-            a = fmaf(xv.w, w[4 * j + 3], a);
+    for (int u = 0; u < U; u++) {
+      const int t = (c0 + u * QV_WARPS) * 4 + tl;
+      if (t < tiles) {
+        const int kb = t * 64 + hh * 32;
+        float w[32];
+        Deq32<SD>::run(q[u], sr[u], zr[u], w);
+#pragma unroll
+        for (int i = 0; i < MAXM; i++) {
+          if (i < m) {
+            const float4 *xp = reinterpret_cast<const float4 *>(x + (size_t)i * k + kb);
+            float a = acc[i];
+#pragma unroll
+            for (int j = 0; j < 8; j++) {
+              const float4 xv = __ldg(xp + j);
+              a = fmaf(xv.x, w[4 * j], a);
+              a = fmaf(xv.y, w[4 * j + 1], a);
+              a = fmaf(xv.z, w[4 * j + 2], a);
+              a = fmaf(xv.w, w[4 * j + 3], a);
+            }
+            acc[i] = a;
           }
-          acc[i] = a;
         }
       }
     }
-    q = qn;
   }
 #pragma unroll
   for (int i = 0; i < MAXM; i++) {
