@@ -7,6 +7,7 @@
 #include <cuda_bf16.h>
 #include <stdint.h>
 #include <stddef.h>
+#include <algorithm>
 #include <type_traits>
 
 #include "../include/vila_cuda.h"
@@ -28,7 +29,10 @@ vila_status launch_status(const char *what);
  * Not usable while a stream is being captured into a CUDA graph unless already large enough.
  */
 vila_status scratch(int slot, size_t bytes, void **ptr);
-enum { SCRATCH_ATTN = 0, SCRATCH_IM2COL = 1, SCRATCH_COUNT = 4 };
+enum { SCRATCH_ATTN = 0, SCRATCH_IM2COL = 1, SCRATCH_SPLITK = 2, SCRATCH_COUNT = 4 };
+
+/** Streaming multiprocessors of the current device (cached after the first call). */
+int sm_count();
 
 inline bool aligned16(const void *p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
 inline int ceil_div(long long a, long long b) { return (int)((a + b - 1) / b); }

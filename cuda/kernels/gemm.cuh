@@ -4,7 +4,9 @@
 // so the same main loop serves f16/bf16 weights and int4 dequantized on the fly.
 //
 // gemm_tc: tensor cores, mma.sync m16n8k16 with f16 or bf16 inputs and f32 accumulation.
-//   CTA tile 128×128×32, 8 warps (2 along m × 4 along n), warp tile 64×32 (4×4 mma tiles).
+//   CTA tile 128×128×32 (64×128×32 when 128-row tiles would leave SMs idle), 8 warps (2 along
+//   m × 4 along n), warp tile 64×32 or 32×32; K split across CTAs (partials reduced in order by
+//   a second kernel) while the grid is still smaller than the GPU.
 //   x (f32) is converted to T while it is staged to shared memory; with SPLIT it is stored as
 //   hi = T(x) and lo = T(x − hi) and both are multiplied (two mma per tile), which brings bf16
 //   activations from ~1e-5 NMSE to about the f32 level (the weight is exact in T already).
@@ -48,21 +50,22 @@ struct MmaType<__nv_bfloat16> {
   }
 };
 
-constexpr int TC_BM = 128, TC_BN = 128, TC_BK = 32, TC_LD = TC_BK + 8, TC_THREADS = 256;
+constexpr int TC_BN = 128, TC_BK = 32, TC_LD = TC_BK + 8, TC_THREADS = 256;
 
 /**
- * The activation tile: 128 rows × 32 columns of x (f32) → T in shared memory.
- * AVEC: k % 4 == 0 and x 16-byte aligned, so float4 loads (4 per thread).
+ * The activation tile: BM rows × 32 columns of x (f32) → T in shared memory (BM = 64 or 128).
+ * AVEC: k % 4 == 0 and x 16-byte aligned, so float4 loads (BM/32 per thread).
  */
-template <class T, bool AVEC, bool SPLIT>
+template <class T, bool AVEC, bool SPLIT, int BM>
 struct ATile {
-  float v[16];
+  static constexpr int E = BM / 8;  // f32 values per thread
+  float v[E];
   __device__ __forceinline__ void load(const float *x, int m, int k, int row0, int k0) {
     const int t = threadIdx.x;
     if (AVEC) {
 #pragma unroll
-      for (int i = 0; i < 4; i++) {
-        const int idx = t + TC_THREADS * i;  // float4 index in the 128×8 tile
+      for (int i = 0; i < E / 4; i++) {
+        const int idx = t + TC_THREADS * i;  // float4 index in the BM×8 tile
         const int r = idx >> 3, c = (idx & 7) * 4;
         const int gr = row0 + r, gc = k0 + c;
         float4 f = make_float4(0.f, 0.f, 0.f, 0.f);
@@ -71,7 +74,7 @@ struct ATile {
       }
     } else {
 #pragma unroll
-      for (int i = 0; i < 16; i++) {
+      for (int i = 0; i < E; i++) {
         const int idx = t + TC_THREADS * i;
         const int r = idx >> 5, c = idx & 31;
         const int gr = row0 + r, gc = k0 + c;
@@ -82,7 +85,7 @@ struct ATile {
   __device__ __forceinline__ void store(T *hi, T *lo) const {
     const int t = threadIdx.x;
 #pragma unroll
-    for (int i = 0; i < 16; i++) {
+    for (int i = 0; i < E; i++) {
       int r, c;
       if (AVEC) {
         const int idx = t + TC_THREADS * (i >> 2);
@@ -149,36 +152,46 @@ struct DenseB {
   }
 };
 
-template <class T, class BLoader, bool AVEC, bool SPLIT>
-__global__ void __launch_bounds__(TC_THREADS) gemm_tc_kernel(float *__restrict__ out, const float *__restrict__ x, BLoader bl,
-                                                             const void *bias, vila_dtype bias_dtype, int m, int n, int k) {
-  __shared__ __align__(16) T As[TC_BM * TC_LD];
+/**
+ * BM×128 output tile per CTA, 8 warps as 2 (m) × 4 (n), warp tile (BM/2)×32. gridDim.z > 1
+ * splits K: CTA z runs K tiles [z·kts, (z+1)·kts) and writes its partial sums to
+ * ws[z] (m,n) without bias; gemm_splitk_reduce then adds the slices in order (deterministic).
+ */
+template <class T, class BLoader, bool AVEC, bool SPLIT, int BM>
+__global__ void __launch_bounds__(TC_THREADS) gemm_tc_kernel(float *__restrict__ out, float *__restrict__ ws, const float *__restrict__ x,
+                                                             BLoader bl, const void *bias, vila_dtype bias_dtype, int m, int n, int k,
+                                                             int kts) {
+  constexpr int MI = BM / 32;  // m16 tiles per warp
+  __shared__ __align__(16) T As[BM * TC_LD];
   __shared__ __align__(16) T Bs[TC_BN * TC_LD];
-  __shared__ __align__(16) T Al[SPLIT ? TC_BM * TC_LD : 8];
+  __shared__ __align__(16) T Al[SPLIT ? BM * TC_LD : 8];
 
-  const int row0 = blockIdx.y * TC_BM, col0 = blockIdx.x * TC_BN;
+  const int row0 = blockIdx.y * BM, col0 = blockIdx.x * TC_BN;
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-  const int wm = (warp >> 2) * 64, wn = (warp & 3) * 32;
+  const int wm = (warp >> 2) * (BM / 2), wn = (warp & 3) * 32;
   const int g = lane >> 2, tq = lane & 3;
 
-  float acc[4][4][4];
+  float acc[MI][4][4];
 #pragma unroll
-  for (int i = 0; i < 4; i++)
+  for (int i = 0; i < MI; i++)
 #pragma unroll
     for (int j = 0; j < 4; j++)
 #pragma unroll
       for (int e = 0; e < 4; e++) acc[i][j][e] = 0.0f;
 
-  ATile<T, AVEC, SPLIT> at;
+  ATile<T, AVEC, SPLIT, BM> at;
   const int ktiles = (k + TC_BK - 1) / TC_BK;
-  at.load(x, m, k, row0, 0);
-  bl.load(col0, 0);
-  for (int kt = 0; kt < ktiles; kt++) {
+  const int kt0 = blockIdx.z * kts, kt1 = min(ktiles, kt0 + kts);
+  if (kt0 < kt1) {
+    at.load(x, m, k, row0, kt0 * TC_BK);
+    bl.load(col0, kt0 * TC_BK);
+  }
+  for (int kt = kt0; kt < kt1; kt++) {
     __syncthreads();
     at.store(As, Al);
     bl.store(Bs);
     __syncthreads();
-    if (kt + 1 < ktiles) {
+    if (kt + 1 < kt1) {
       at.load(x, m, k, row0, (kt + 1) * TC_BK);
       bl.load(col0, (kt + 1) * TC_BK);
     }
@@ -192,7 +205,7 @@ __global__ void __launch_bounds__(TC_THREADS) gemm_tc_kernel(float *__restrict__
         bf[j][1] = *reinterpret_cast<const uint32_t *>(bp + 8);
       }
 #pragma unroll
-      for (int i = 0; i < 4; i++) {
+      for (int i = 0; i < MI; i++) {
         uint32_t af[4];
         const T *ap = As + (wm + i * 16 + g) * TC_LD + kk + 2 * tq;
         af[0] = *reinterpret_cast<const uint32_t *>(ap);
@@ -214,8 +227,10 @@ __global__ void __launch_bounds__(TC_THREADS) gemm_tc_kernel(float *__restrict__
     }
   }
 
+  const bool partial = gridDim.z > 1;
+  float *dst = partial ? ws + (size_t)blockIdx.z * m * n : out;
 #pragma unroll
-  for (int i = 0; i < 4; i++) {
+  for (int i = 0; i < MI; i++) {
 #pragma unroll
     for (int j = 0; j < 4; j++) {
       const int c = col0 + wn + j * 8 + 2 * tq;
@@ -227,8 +242,8 @@ __global__ void __launch_bounds__(TC_THREADS) gemm_tc_kernel(float *__restrict__
         for (int e = 0; e < 2; e++) {
           const int cc = c + e;
           if (cc < n) {
-            const float b = bias != nullptr ? load_f(bias, bias_dtype, cc) : 0.0f;
-            out[(size_t)r * n + cc] = acc[i][j][2 * h + e] + b;
+            const float b = (!partial && bias != nullptr) ? load_f(bias, bias_dtype, cc) : 0.0f;
+            dst[(size_t)r * n + cc] = acc[i][j][2 * h + e] + b;
           }
         }
       }
@@ -236,17 +251,55 @@ __global__ void __launch_bounds__(TC_THREADS) gemm_tc_kernel(float *__restrict__
   }
 }
 
-/** Launch gemm_tc with the activation path chosen from k and x's alignment. */
+// internal linkage: this header is compiled into two files
+static __global__ void gemm_splitk_reduce(float *out, const float *ws, int splits, const void *bias, vila_dtype bias_dtype, int m, int n) {
+  const size_t total = (size_t)m * n;
+  for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (size_t)gridDim.x * blockDim.x) {
+    float s = 0.0f;
+    for (int z = 0; z < splits; z++) s += ws[(size_t)z * total + i];
+    out[i] = s + (bias != nullptr ? load_f(bias, bias_dtype, (size_t)(i % n)) : 0.0f);
+  }
+}
+
+template <class T, class BLoader, bool SPLIT, int BM>
+vila_status gemm_tc_launch(float *out, const float *x, const BLoader &bl, const void *bias, vila_dtype bias_dtype, int m, int n, int k,
+                           const char *what) {
+  const int tiles_n = ceil_div(n, TC_BN), tiles_m = ceil_div(m, BM);
+  const int ktiles = ceil_div(k, TC_BK);
+  // split K while the grid is smaller than the GPU and each slice keeps ≥ 8 K tiles (256 values)
+  int splits = 1;
+  const long long ctas = (long long)tiles_n * tiles_m;
+  while (splits < 8 && ctas * splits < sm_count() && ktiles / (splits * 2) >= 8) splits *= 2;
+  const int kts = ceil_div(ktiles, splits);
+  splits = ceil_div(ktiles, kts);
+  float *ws = nullptr;
+  if (splits > 1) {
+    void *p = nullptr;
+    vila_status st = scratch(SCRATCH_SPLITK, (size_t)splits * m * n * sizeof(float), &p);
+    if (st != VILA_OK) return st;
+    ws = static_cast<float *>(p);
+  }
+  if (tiles_m > 65535 || splits > 65535) return fail(VILA_ERR_ARG, "%s: m = %d is too large", what, m);
+  const dim3 grid((unsigned)tiles_n, (unsigned)tiles_m, (unsigned)splits);
+  if (k % 4 == 0 && aligned16(x))
+    gemm_tc_kernel<T, BLoader, true, SPLIT, BM><<<grid, TC_THREADS, 0, stream()>>>(out, ws, x, bl, bias, bias_dtype, m, n, k, kts);
+  else
+    gemm_tc_kernel<T, BLoader, false, SPLIT, BM><<<grid, TC_THREADS, 0, stream()>>>(out, ws, x, bl, bias, bias_dtype, m, n, k, kts);
+  vila_status st = launch_status(what);
+  if (st != VILA_OK || splits == 1) return st;
+  const size_t total = (size_t)m * n;
+  const int blocks = (int)std::min<size_t>((total + 255) / 256, 65536);
+  gemm_splitk_reduce<<<blocks, 256, 0, stream()>>>(out, ws, splits, bias, bias_dtype, m, n);
+  return launch_status(what);
+}
+
+/** Tensor-core GEMM: 128-row CTA tiles when they fill the GPU, else 64-row tiles (plus split-K). */
 template <class T, class BLoader, bool SPLIT>
 vila_status gemm_tc(float *out, const float *x, const BLoader &bl, const void *bias, vila_dtype bias_dtype, int m, int n, int k,
                     const char *what) {
-  const dim3 grid((unsigned)ceil_div(n, TC_BN), (unsigned)ceil_div(m, TC_BM));
-  if (grid.y > 65535) return fail(VILA_ERR_ARG, "%s: m = %d is too large", what, m);
-  if (k % 4 == 0 && aligned16(x))
-    gemm_tc_kernel<T, BLoader, true, SPLIT><<<grid, TC_THREADS, 0, stream()>>>(out, x, bl, bias, bias_dtype, m, n, k);
-  else
-    gemm_tc_kernel<T, BLoader, false, SPLIT><<<grid, TC_THREADS, 0, stream()>>>(out, x, bl, bias, bias_dtype, m, n, k);
-  return launch_status(what);
+  if ((long long)ceil_div(n, TC_BN) * ceil_div(m, 128) >= sm_count())
+    return gemm_tc_launch<T, BLoader, SPLIT, 128>(out, x, bl, bias, bias_dtype, m, n, k, what);
+  return gemm_tc_launch<T, BLoader, SPLIT, 64>(out, x, bl, bias, bias_dtype, m, n, k, what);
 }
 
 // ---- SIMT f32 GEMM -------------------------------------------------------------------------

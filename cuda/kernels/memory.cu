@@ -46,6 +46,18 @@ vila_status cuda_status(cudaError_t e, const char *what) {
 
 vila_status launch_status(const char *what) { return cuda_status(cudaGetLastError(), what); }
 
+int sm_count() {
+  static int count = 0;
+  if (count == 0) {
+    int dev = 0, c = 0;
+    if (cudaGetDevice(&dev) == cudaSuccess && cudaDeviceGetAttribute(&c, cudaDevAttrMultiProcessorCount, dev) == cudaSuccess && c > 0)
+      count = c;
+    else
+      count = 108;
+  }
+  return count;
+}
+
 vila_status scratch(int slot, size_t bytes, void **ptr) {
   if (slot < 0 || slot >= SCRATCH_COUNT) return fail(VILA_ERR_ARG, "scratch slot %d", slot);
   Scratch &s = g_scratch[slot];
@@ -53,7 +65,9 @@ vila_status scratch(int slot, size_t bytes, void **ptr) {
     if (s.ptr != nullptr) cudaFree(s.ptr);
     s.ptr = nullptr;
     s.bytes = 0;
-    size_t want = bytes < 256 ? 256 : bytes;
+    // at least 16 MiB: decode-sized requests then never reallocate (which a CUDA graph capture
+    // could not do)
+    size_t want = bytes < ((size_t)16 << 20) ? ((size_t)16 << 20) : bytes;
     want += want / 4;  // some headroom so that slowly growing sizes do not reallocate every call
     vila_status st = cuda_status(cudaMalloc(&s.ptr, want), "scratch cudaMalloc");
     if (st != VILA_OK) return st;

@@ -696,6 +696,8 @@ static void run_checks() {
   case_q4(300, 2560, 6912, 128, VILA_BF16, true, 1e-7, 34);
   case_q4(729, 4304, 1152, 64, VILA_F16, true, 1e-5, 35);
   case_q4(17, 100, 192, 64, VILA_F16, false, 1e-5, 36);
+  case_q4(64, 2560, 2560, 128, VILA_F16, true, 1e-5, 74);     // 64-row tiles, split-K 8
+  case_q4(12, 2560, 6912, 128, VILA_BF16, false, 1e-7, 75);   // 64-row tiles, split-K
   case_q4(33, 100, 192, 64, VILA_F32, true, 1e-10, 37);
   case_q4(20, 96, 320, 64, VILA_BF16, false, 1e-7, 38);
   case_q4(40, 64, 128, 16, VILA_BF16, false, 1e-10, 39);
@@ -845,7 +847,7 @@ static void run_bench() {
     int m, n, k;
     int kind;  // 0 int4 f16 scales, 1 int4 bf16 scales, 2 dense f16, 3 dense bf16, 4 dense f32
   };
-  const MM mms[] = {{729, 6912, 2560, 0}, {512, 6912, 2560, 0}, {512, 6912, 2560, 1}, {729, 4304, 1152, 2}, {729, 4304, 1152, 3},
+  const MM mms[] = {{729, 6912, 2560, 0}, {512, 6912, 2560, 0}, {64, 2560, 2560, 0}, {512, 6912, 2560, 1}, {729, 4304, 1152, 2}, {729, 4304, 1152, 3},
                     {512, 6912, 2560, 2}, {729, 4304, 1152, 4}, {1, 6912, 2560, 2}};
   for (const auto &s : mms) {
     std::mt19937 rng(200 + s.m);
