@@ -65,7 +65,7 @@ fi
 
 # Link to a temporary name, then move, so a failed link never leaves a half-written addon.
 "$CXX" -shared -o "$out/vila_cuda.node.tmp" "$out/vila_addon.o" "$lib" \
-  -L"$CUDA_HOME/lib64" -L"$CUDA_HOME/lib" -L"$CUDA_HOME/targets/x86_64-linux/lib" -lcudart_static -ldl -lrt -lpthread -Wl,--exclude-libs,ALL
+  -L"$CUDA_HOME/lib64" -L"$CUDA_HOME/lib" -L"$CUDA_HOME/targets/x86_64-linux/lib" -lcudart_static -ldl -lrt -lpthread -static-libstdc++ -static-libgcc -Wl,--exclude-libs,ALL
 # Node-API symbols resolve against the node executable at load time; every vila_* symbol must be
 # defined by the kernel library now (a missing op would otherwise fail only when the addon loads).
 missing=$(nm -u "$out/vila_cuda.node.tmp" | awk '$2 ~ /^vila_/ {print $2}')
