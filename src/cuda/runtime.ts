@@ -29,6 +29,8 @@ export interface Ptr {
 export const VILA_DTYPE: Readonly<Record<string, number>> = { f32: 0, f16: 1, bf16: 2 };
 
 const ALIGN = 256;
+/** Most bytes of collected device buffers kept for reuse. */
+const POOL_LIMIT = 2 ** 30;
 
 export class CudaRuntime {
   private readonly mirrors = new WeakMap<ArrayBuffer, DeviceStore>();
@@ -45,6 +47,10 @@ export class CudaRuntime {
   private hostIn = new Map<ArrayBufferView, Ptr>();
   private writtenViews = new Set<DeviceStore>();
   private readonly intsCache = new WeakMap<Int32Array, { copy: Int32Array; h: DeviceHandle }>();
+  /** Collected buffers by byte size, for reuse (at most POOL_LIMIT bytes held). */
+  private readonly pool = new Map<number, DeviceHandle[]>();
+  private poolBytes = 0;
+  private readonly recycle = new FinalizationRegistry<{ h: DeviceHandle; bytes: number }>(({ h, bytes }) => this.giveBack(h, bytes));
   /** Synchronize after every op (VILA_CUDA_SYNC=1): execution errors then name the right op. */
   readonly syncEachOp = process.env['VILA_CUDA_SYNC'] === '1';
   op = '';
@@ -66,11 +72,41 @@ export class CudaRuntime {
     }
   }
 
-  /** A zero-filled device tensor. */
+  /** A zero-filled device tensor (its buffer returns to the pool when the tensor is collected). */
   allocate(shape: readonly number[]): DeviceTensor {
     const n = numel(shape);
-    const h = this.call('alloc', () => this.addon.alloc(n * 4));
-    return new DeviceTensor(new DeviceStore(this.addon, h, n, this.mirrors), shape, 0);
+    const h = this.pooled(n * 4);
+    if (n > 0) this.call('memset0', () => this.addon.memset0(h, 0, n * 4));
+    const store = new DeviceStore(this.addon, h, n, this.mirrors);
+    this.recycle.register(store, { h, bytes: n * 4 });
+    return new DeviceTensor(store, shape, 0);
+  }
+
+  /**
+   * A device buffer of `bytes` from the pool of collected ones, else a new one. cudaMalloc costs
+   * tens of microseconds and cudaFree synchronizes the device, so the model's per-forward
+   * buffers (allocate(), ids, positions) are recycled by size instead: reuse is safe because
+   * every op and copy is ordered on one stream.
+   */
+  private pooled(bytes: number): DeviceHandle {
+    const list = this.pool.get(bytes);
+    const h = list?.pop();
+    if (h !== undefined) {
+      this.poolBytes -= bytes;
+      return h;
+    }
+    return this.call('alloc', () => this.addon.alloc(bytes));
+  }
+
+  private giveBack(h: DeviceHandle, bytes: number): void {
+    if (this.poolBytes + bytes > POOL_LIMIT) return; // dropped: the handle's finalizer frees it
+    let list = this.pool.get(bytes);
+    if (list === undefined) {
+      list = [];
+      this.pool.set(bytes, list);
+    }
+    list.push(h);
+    this.poolBytes += bytes;
   }
 
   // --- per op ---------------------------------------------------------------------------------
@@ -129,9 +165,18 @@ export class CudaRuntime {
    */
   ints(a: Int32Array): Ptr {
     const c = this.intsCache.get(a);
-    if (c !== undefined && c.copy.length === a.length && c.copy.every((v, i) => v === a[i])) return { h: c.h, o: 0 };
-    const h = this.call('alloc', () => this.addon.alloc(Math.max(a.byteLength, 4)));
+    if (c !== undefined) {
+      // Changed since: upload again into the same buffer (ordered after the kernels that read it).
+      if (!c.copy.every((v, i) => v === a[i])) {
+        this.call('upload', () => this.addon.upload(c.h, 0, a));
+        c.copy.set(a);
+      }
+      return { h: c.h, o: 0 };
+    }
+    const bytes = Math.ceil(Math.max(a.byteLength, 4) / ALIGN) * ALIGN;
+    const h = this.pooled(bytes);
     this.call('upload', () => this.addon.upload(h, 0, a));
+    this.recycle.register(a, { h, bytes });
     this.intsCache.set(a, { copy: a.slice(), h });
     return { h, o: 0 };
   }
