@@ -16,6 +16,8 @@ export interface CudaBackend extends Backend {
   readonly device: CudaDevice;
   readonly runtime: CudaRuntime;
   allocate(shape: readonly number[]): F32Tensor;
+  /** Upload a weight now (an int4 weight's parts one by one); ops then use the device copy. */
+  adopt<T extends Tensor>(t: T): T;
   /** Wait for every queued kernel (and surface its errors). */
   sync(): void;
 }
