@@ -307,10 +307,15 @@ static Q4Host make_q4(int n, int k, int G, vila_dtype sdt, std::mt19937 &rng) {
   h.gp = 8 * ((k / G + 7) / 8);
   std::vector<uint8_t> q((size_t)n * k);
   std::uniform_int_distribution<int> Q(0, 15);
-  for (auto &v : q) v = (uint8_t)Q(rng);
+  for (size_t i = 0; i < q.size(); i += 8) {  // 8 nibbles per 32-bit draw (k % 64 == 0)
+    uint32_t r = (uint32_t)rng();
+    for (int j = 0; j < 8; j++, r >>= 4) q[i + j] = (uint8_t)(r & 15);
+  }
   h.qweight.assign((size_t)n / 4 * k, 0);
-  for (int o = 0; o < n; o++)
-    for (int i = 0; i < k; i++) h.qweight[q4_index(k, o, i)] |= (uint16_t)(q[(size_t)o * k + i] << (4 * ((i >> 3) & 3)));
+  parallel_for(n / 4, [&](int rb) {  // each row block owns its k words
+    for (int o = 4 * rb; o < 4 * rb + 4; o++)
+      for (int i = 0; i < k; i++) h.qweight[q4_index(k, o, i)] |= (uint16_t)(q[(size_t)o * k + i] << (4 * ((i >> 3) & 3)));
+  });
   const size_t tn = (size_t)h.gp * n;
   h.scales.dt = h.zeros.dt = sdt;
   h.scales.val.assign(tn, 0.f), h.zeros.val.assign(tn, 0.f);
