@@ -7,9 +7,9 @@
 // Checkpoint keys follow the nn.Sequential indices: layers.1/2/4 for mlp_downsample, layers.0,
 // 2, 4, ... for mlpNx_gelu, and `layers.weight` for the single Linear.
 
-import { run, type Backend } from '../backend.js';
+import { allocate, run, type Backend } from '../backend.js';
 import { ConfigError } from '../errors.js';
-import { zeros, type F32Tensor, type FloatDType, type Tensor } from '../tensor.js';
+import { type F32Tensor, type FloatDType, type Tensor } from '../tensor.js';
 import type { WeightBinder } from './binder.js';
 import type { ProjectorType } from './config.js';
 
@@ -57,7 +57,7 @@ export function projectorForward(be: Backend, w: ProjectorWeights, features: F32
     let x = features;
     w.linears.forEach((l, i) => {
       if (i > 0) run(be, 'gelu_erf', `${name}.act${i}`, { out: x, x });
-      const out = zeros([n, l.w.shape[0]!]);
+      const out = allocate(be, [n, l.w.shape[0]!]);
       run(be, 'matmul', `${name}.linear${i}`, { out, x, w: l.w, bias: l.b });
       x = out;
     });
@@ -68,14 +68,14 @@ export function projectorForward(be: Backend, w: ProjectorWeights, features: F32
     throw new ConfigError(`mlp_downsample needs a square grid of vision tokens, got ${n} (mm_vision_select_feature 'patch' on a tower without CLS?)`);
   }
   const half = Math.ceil(grid / 2);
-  const merged = zeros([half * half, 4 * c]);
+  const merged = allocate(be, [half * half, 4 * c]);
   run(be, 'downsample_2x2', `${name}.downsample`, { out: merged, x: features, grid });
   run(be, 'layer_norm', `${name}.norm`, { out: merged, x: merged, weight: w.norm.w, bias: w.norm.b, eps: DOWNSAMPLE_LN_EPS });
   const d = w.fc1.w.shape[0]!;
-  const hidden = zeros([half * half, d]);
+  const hidden = allocate(be, [half * half, d]);
   run(be, 'matmul', `${name}.fc1`, { out: hidden, x: merged, w: w.fc1.w, bias: w.fc1.b });
   run(be, 'gelu_erf', `${name}.act`, { out: hidden, x: hidden });
-  const out = zeros([half * half, d]);
+  const out = allocate(be, [half * half, d]);
   run(be, 'matmul', `${name}.fc2`, { out, x: hidden, w: w.fc2.w, bias: w.fc2.b });
   return out;
 }

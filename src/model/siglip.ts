@@ -4,8 +4,8 @@
 // for mm_vision_select_layer (k = -2: the output of the second-to-last layer), so only the
 // first k layers are loaded and run; post_layernorm and the pooling head never are.
 
-import { run, type Backend } from '../backend.js';
-import { rows, zeros, type F32Tensor, type FloatDType, type Tensor } from '../tensor.js';
+import { allocate, run, type Backend } from '../backend.js';
+import { rows, type F32Tensor, type FloatDType, type Tensor } from '../tensor.js';
 import type { WeightBinder } from './binder.js';
 import type { SiglipConfig, VisionSelect } from './config.js';
 
@@ -84,19 +84,21 @@ export function siglipForward(be: Backend, cfg: SiglipConfig, w: SiglipWeights, 
   const n = grid * grid;
   const d = cfg.hiddenSize;
   const eps = cfg.layerNormEps;
-  const h = zeros([n, d]);
+  // Buffers in the backend's own memory where it has one (as in llama.ts): ops then read and
+  // write them in place (wasm memory; the GPU for cuda, with no host round trip per op).
+  const h = allocate(be, [n, d]);
   run(be, 'patch_embed', `${name}.patch_embed`, { out: h, pixels, weight: w.patchW, bias: w.patchB, patch: cfg.patchSize });
-  const pos = zeros([n, d]);
+  const pos = allocate(be, [n, d]);
   run(be, 'embedding', `${name}.position_ids`, { out: pos, table: w.position, ids: Int32Array.from({ length: n }, (_, i) => i) });
   run(be, 'add', `${name}.embeddings`, { out: h, a: h, b: pos });
 
-  const x = zeros([n, d]);
-  const q = zeros([n, d]);
-  const k = zeros([n, d]);
-  const v = zeros([n, d]);
-  const att = zeros([n, d]);
-  const proj = zeros([n, d]);
-  const mid = zeros([n, cfg.intermediateSize]);
+  const x = allocate(be, [n, d]);
+  const q = allocate(be, [n, d]);
+  const k = allocate(be, [n, d]);
+  const v = allocate(be, [n, d]);
+  const att = allocate(be, [n, d]);
+  const proj = allocate(be, [n, d]);
+  const mid = allocate(be, [n, cfg.intermediateSize]);
   w.layers.forEach((l, i) => {
     const p = `${name}.layers.${i}`;
     // x += out_proj(attention(LN1(x)))
