@@ -4,6 +4,8 @@
 //   build/cuda/check_ops --no-bench correctness only
 //   build/cuda/check_ops --bench    benchmarks only
 //   build/cuda/check_ops --selftest host-only checks of the checker's own helpers (no GPU needed)
+//   build/cuda/check_ops --quick    the small and ragged cases only, no benchmarks (for
+//                                   compute-sanitizer build/cuda/check_ops --quick)
 //
 // Every op gets fresh random inputs (fixed seeds) at real model shapes (SigLIP 1152/4304 at 729
 // tokens, Llama-3B 2560/6912, 8B 4096/14336, decode m = 1 and prefill m = 300) plus ragged
@@ -36,6 +38,9 @@
 // ---- helpers ---------------------------------------------------------------------------------
 
 static int g_fail = 0, g_pass = 0;
+/** --quick: skip the model-sized cases (for compute-sanitizer runs, which are ~100x slower). */
+static bool g_quick = false;
+static bool skip(double work) { return g_quick && work > 4e7; }
 
 #define VCHECK(call)                                                                                   \
   do {                                                                                                 \
@@ -271,6 +276,7 @@ static std::vector<double> ref_matmul(const std::vector<float> &x, const std::ve
 }
 
 static void case_matmul(int m, int n, int k, vila_dtype wdt, bool with_bias, double tol, uint32_t seed, int x_offset = 0) {
+  if (skip((double)m * n * k)) return;
   std::mt19937 rng(seed);
   const float ws = 1.0f / std::sqrt((float)k);
   std::vector<float> x = rand_f((size_t)m * k + x_offset, rng);
@@ -349,6 +355,7 @@ static Q4Host make_q4(int n, int k, int G, vila_dtype sdt, std::mt19937 &rng) {
 }
 
 static void case_q4(int m, int n, int k, int G, vila_dtype sdt, bool with_bias, double tol, uint32_t seed, int x_offset = 0) {
+  if (skip((double)m * n * k)) return;
   std::mt19937 rng(seed);
   Q4Host w = make_q4(n, k, G, sdt, rng);
   std::vector<float> x = rand_f((size_t)m * k + x_offset, rng);
@@ -395,6 +402,7 @@ static void case_q4_exact(int n, int k, int G, vila_dtype sdt, uint32_t seed) {
 // ---- norms, activations, elementwise -----------------------------------------------------------
 
 static void case_norm(bool layer, int m, int n, vila_dtype dt, double tol, uint32_t seed) {
+  if (skip((double)m * n * 100)) return;
   std::mt19937 rng(seed);
   std::vector<float> x = rand_f((size_t)m * n, rng, -2.f, 3.f);
   HostW w = make_w(n, dt, rng, 0.5f, 1.5f), b = make_w(n, dt, rng, -0.5f, 0.5f);
@@ -428,6 +436,7 @@ static void case_norm(bool layer, int m, int n, vila_dtype dt, double tol, uint3
 }
 
 static void case_unary(const char *op, size_t count, double tol, uint32_t seed) {
+  if (skip((double)count * 100)) return;
   std::mt19937 rng(seed);
   std::vector<float> x = rand_f(count, rng, -6.f, 6.f);
   Dev dx = dev_vec(x), dout = dev_alloc(count * 4);
@@ -447,6 +456,7 @@ static void case_unary(const char *op, size_t count, double tol, uint32_t seed) 
 }
 
 static void case_binary(const char *op, size_t count, double tol, uint32_t seed, int offset = 0) {
+  if (skip((double)count * 100)) return;
   std::mt19937 rng(seed);
   std::vector<float> a = rand_f(count + offset, rng, -8.f, 8.f), b = rand_f(count + offset, rng, -3.f, 3.f);
   Dev da = dev_vec(a), dbb = dev_vec(b), dout = dev_alloc(count * 4);
@@ -468,6 +478,7 @@ static void case_binary(const char *op, size_t count, double tol, uint32_t seed,
 // ---- rope ------------------------------------------------------------------------------------
 
 static void case_rope(int m, int heads, int hd, float theta, int maxpos, double tol, uint32_t seed) {
+  if (skip((double)m * heads * hd * 100)) return;
   std::mt19937 rng(seed);
   const int width = heads * hd;
   std::vector<float> x = rand_f((size_t)m * width, rng);
@@ -503,6 +514,7 @@ static void case_rope(int m, int heads, int hd, float theta, int maxpos, double 
 
 static void case_attention(int m, int kv_len, int capacity, int q_start, int heads, int kvh, int hd, bool causal, double tol,
                            uint32_t seed) {
+  if (skip((double)m * kv_len * heads * hd)) return;
   std::mt19937 rng(seed);
   const int width = heads * hd, kvw = kvh * hd;
   std::vector<float> q = rand_f((size_t)m * width, rng, -2.f, 2.f);
@@ -545,6 +557,7 @@ static void case_attention(int m, int kv_len, int capacity, int q_start, int hea
 // ---- embedding, vision -----------------------------------------------------------------------
 
 static void case_embedding(int count, int vocab, int d, vila_dtype dt, uint32_t seed) {
+  if (skip((double)vocab * d)) return;
   std::mt19937 rng(seed);
   HostW t = make_w((size_t)vocab * d, dt, rng, -1.f, 1.f);
   std::vector<int32_t> ids(count);
@@ -562,6 +575,7 @@ static void case_embedding(int count, int vocab, int d, vila_dtype dt, uint32_t 
 }
 
 static void case_patch_embed(int c, int h, int w, int d, int p, vila_dtype dt, double tol, uint32_t seed) {
+  if (skip((double)c * h * w * d)) return;
   std::mt19937 rng(seed);
   std::vector<float> px = rand_f((size_t)c * h * w, rng);
   const int kk = c * p * p;
@@ -590,6 +604,7 @@ static void case_patch_embed(int c, int h, int w, int d, int p, vila_dtype dt, d
 }
 
 static void case_downsample(int grid, int c, uint32_t seed) {
+  if (skip((double)grid * grid * c * 100)) return;
   std::mt19937 rng(seed);
   std::vector<float> x = rand_f((size_t)grid * grid * c, rng);
   const int half = (grid + 1) / 2;
@@ -983,6 +998,7 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--no-bench")) bench = false;
     else if (!strcmp(argv[i], "--bench")) checks = false;
+    else if (!strcmp(argv[i], "--quick")) g_quick = true, bench = false;
     else if (!strcmp(argv[i], "--selftest")) return host_selftest() ? 1 : 0;
   }
   if (host_selftest()) g_fail++;
