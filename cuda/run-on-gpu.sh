@@ -122,4 +122,8 @@ echo "| vitest cuda_vs_ref + cuda_tiny | ${result[vitest]} |"
 echo "| bench | ${result[bench]} |"
 echo
 [ -s "$OUT/bench.txt" ] && cat "$OUT/bench.txt"
+# Exit status: 0 only when the checker (if built), the tests and the benchmark all succeeded.
+for k in check_ops vitest bench; do
+  case "${result[$k]}" in "exit 0"*|"not built") ;; *) exit 1 ;; esac
+done
 exit 0
