@@ -42,9 +42,16 @@ if [ ! -f device/node.xz ] || [ ! -f device/runtime.tar.xz ]; then
   exit 2
 fi
 mkdir -p device/bin
-xz -dc device/node.xz > device/bin/node && chmod +x device/bin/node
+if command -v xz >/dev/null 2>&1; then
+  xz -dc device/node.xz > device/bin/node && tar -xJf device/runtime.tar.xz
+else
+  # No xz tool: Python's lzma module reads the same files.
+  python3 -c 'import lzma, shutil, sys, tarfile
+shutil.copyfileobj(lzma.open("device/node.xz"), open("device/bin/node", "wb"))
+tarfile.open("device/runtime.tar.xz").extractall()'
+fi
+chmod +x device/bin/node
 export PATH="$root/device/bin:$PATH"
-tar -xJf device/runtime.tar.xz
 say "node $(node --version) at $(command -v node); $(head -1 device/MANIFEST 2>/dev/null)"
 
 # --- 2. GPU, driver, addon ------------------------------------------------------------------
@@ -65,7 +72,7 @@ if [ "${avail#ok }" = "$avail" ]; then
     say "dry run: stopped cleanly at the device check (no CUDA device here); on the GPU machine the steps below run"
     say "dry run: would run: build/cuda/check_ops; vitest test/ops/cuda_vs_ref.test.ts test/model/cuda_tiny.test.ts; node dist/bench/cuda_vs_cpu.js --out \$OUT"
     # The unpacked vitest must start: run the no-GPU CUDA tests with it (they need no device).
-    timeout 200 node node_modules/vitest/vitest.mjs run test/ops/cuda_unavailable.test.ts test/ops/cuda_vs_ref.test.ts test/model/cuda_tiny.test.ts test/bench/cuda_vs_cpu.test.ts > "$OUT/vitest-dry.txt" 2>&1
+    timeout 200 node node_modules/vitest/vitest.mjs run test/ops/cuda_unavailable.test.ts test/ops/cuda_tensor.test.ts test/ops/cuda_vs_ref.test.ts test/model/cuda_tiny.test.ts test/bench/cuda_vs_cpu.test.ts > "$OUT/vitest-dry.txt" 2>&1
     rc=$?
     say "dry run: unpacked vitest on the no-GPU CUDA tests: exit $rc ($(grep -E 'Tests ' "$OUT/vitest-dry.txt" | sed 's/\x1b\[[0-9;]*m//g' | tr -s ' ' | head -1))"
     exit $rc
