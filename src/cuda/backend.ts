@@ -211,7 +211,7 @@ function binary(rt: CudaRuntime, name: string, out: F32Tensor, a: F32Tensor, b: 
   rt.call(`vila_${name}_f32`, () => f(op, ap, bp, n));
 }
 
-/** What the kernels accept (cuda/include/vila_cuda.h): float weights; int4 with n%4, k%64, G | k. */
+/** What the kernels accept (cuda/include/vila_cuda.h, cuda/kernels/): float weights; int4 with n%4, k%64, G | k; attention sizes. */
 function supports<K extends OpName>(op: K, args: OpArgs[K]): boolean {
   switch (op) {
     case 'matmul': {
@@ -230,6 +230,11 @@ function supports<K extends OpName>(op: K, args: OpArgs[K]): boolean {
     }
     case 'rms_norm':
       return isFloat((args as OpArgs['rms_norm']).weight);
+    case 'attention': {
+      // cuda/kernels/attention.cu: grid limits on rows and heads; one head's row in shared memory.
+      const a = args as OpArgs['attention'];
+      return a.q.shape[0]! <= 65535 && a.heads <= 65535 && a.headDim <= 4096;
+    }
     case 'embedding':
       return isFloat((args as OpArgs['embedding']).table);
     case 'patch_embed': {
