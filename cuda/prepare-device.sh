@@ -49,6 +49,10 @@ tar -cf - \
   node_modules "${files[@]}" | xz -6 -T2 > device/runtime.tar.xz.tmp
 mv device/runtime.tar.xz.tmp device/runtime.tar.xz
 
+# A hash of the sources the packed build came from; run-on-gpu.sh recomputes it and warns if the
+# working tree it was given differs (then device/ is stale: run this script again).
+source_hash() { find cuda/include cuda/kernels cuda/addon src -type f \( -name '*.cu' -o -name '*.cuh' -o -name '*.h' -o -name '*.c' -o -name '*.ts' \) | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16; }
+source_hash > device/SOURCES
 {
   echo "commit $(git rev-parse HEAD)$(git diff --quiet HEAD -- src cuda test 2>/dev/null || echo ' (+ uncommitted changes)')"
   echo "prepared $(date -u +%Y-%m-%dT%H:%M:%SZ) with node $node_ver, $(nvcc --version 2>/dev/null | tail -1)"

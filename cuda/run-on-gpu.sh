@@ -53,6 +53,11 @@ fi
 chmod +x device/bin/node
 export PATH="$root/device/bin:$PATH"
 say "node $(node --version) at $(command -v node); $(head -1 device/MANIFEST 2>/dev/null)"
+now=$(find cuda/include cuda/kernels cuda/addon src -type f \( -name '*.cu' -o -name '*.cuh' -o -name '*.h' -o -name '*.c' -o -name '*.ts' \) | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16)
+if [ "$now" != "$(cat device/SOURCES 2>/dev/null)" ]; then
+  say "WARNING: device/ was packed from other sources than this tree's cuda/ and src/ ($(cat device/SOURCES 2>/dev/null) vs $now): the addon and dist/ may be stale; run 'bash cuda/prepare-device.sh' again"
+  result[stale]="yes"
+fi
 
 # --- 2. GPU, driver, addon ------------------------------------------------------------------
 if command -v nvidia-smi >/dev/null 2>&1; then
@@ -124,6 +129,7 @@ echo "=== vila-ts CUDA run ($(( $(date +%s) - t_start )) s) ==="
 echo "| step | result |"
 echo "|---|---|"
 echo "| device | ${result[addon]} |"
+[ -n "${result[stale]:-}" ] && echo "| WARNING | device/ packed from other sources (stale addon/dist) |"
 echo "| check_ops | ${result[check_ops]} |"
 echo "| vitest cuda_vs_ref + cuda_tiny | ${result[vitest]} |"
 echo "| bench | ${result[bench]} |"
