@@ -9,6 +9,7 @@
 
 import { setOpHook, type Backend } from '../backend.js';
 import { InputError } from '../errors.js';
+import { createCudaBackend, type CudaBackend } from '../cuda/backend.js';
 import { createRefBackend } from '../ref/index.js';
 import { argmax, seededRandom } from '../sampling.js';
 import { f32 } from '../tensor.js';
@@ -20,7 +21,7 @@ import { BENCH_SHAPES, BENCH_SHAPE_NAMES } from './shapes.js';
 
 export interface ModelBenchOptions {
   shape: string;
-  backend: 'wasm' | 'ref';
+  backend: 'wasm' | 'ref' | 'cuda';
   threads: number;
   flavor?: WasmFlavor;
   /** Decode steps timed (default 16). */
@@ -39,7 +40,7 @@ export interface ModelBenchOptions {
 export interface ModelReport extends MachineInfo {
   bench: 'model';
   shape: string;
-  backend: 'wasm' | 'ref';
+  backend: 'wasm' | 'ref' | 'cuda';
   flavor: WasmFlavor | null;
   threads: number;
   kernels: string | undefined;
@@ -92,7 +93,12 @@ export function runModelBench(o: ModelBenchOptions): ModelReport {
   const log = o.onLog ?? (() => {});
   const machine = machineInfo();
   const wasm: WasmBackend | undefined = o.backend === 'wasm' ? createWasmBackend({ threads: o.threads, ...(o.flavor === undefined ? {} : { flavor: o.flavor }) }) : undefined;
-  const be: Backend = wasm ?? createRefBackend();
+  // cuda: the GPU (src/cuda/); weights uploaded on first use like wasm's, ops asynchronous, so
+  // each timed stage ends with a sync (prefill and decode end in a download of the logits anyway).
+  const cuda: CudaBackend | undefined = o.backend === 'cuda' ? createCudaBackend() : undefined;
+  const sync = (): void => cuda?.sync();
+  const uploads = wasm !== undefined || cuda !== undefined;
+  const be: Backend = wasm ?? cuda ?? createRefBackend();
   try {
     // Weights go straight into wasm memory as they are made (one copy, as model loading does).
     const built = buildRandomModel(o.shape, shape, o.seed ?? 0, (d, t) => o.onProgress?.('build', d, t), be.adopt?.bind(be));
@@ -110,10 +116,11 @@ export function runModelBench(o: ModelBenchOptions): ModelReport {
       const encode = (stage: string): number => {
         const t0 = performance.now();
         const feats = withLayerProgress(/^image\.vision\.layers\.\d+\.out$/, layers, o.onProgress && ((d, t) => o.onProgress!(stage, d, t)), () => w.encodeImage(be, pixels));
+        sync();
         imageTokens = feats.shape[0]!;
         return seconds(t0);
       };
-      if (wasm !== undefined) {
+      if (uploads) {
         imageFirstS = encode('image (upload)');
         log(`first image (uploads the tower): ${imageFirstS.toFixed(2)} s`);
       }
@@ -124,7 +131,7 @@ export function runModelBench(o: ModelBenchOptions): ModelReport {
     const llmLayers = w.config.llm.layers;
     const layerOut = /^llm\.layers\.\d+\.out$/;
     let llmUploadS: number | null = null;
-    if (wasm !== undefined) {
+    if (uploads) {
       const t0 = performance.now();
       withLayerProgress(layerOut, llmLayers, o.onProgress && ((d, t) => o.onProgress!('llm upload', d, t)), () => w.forwardTokens(be, [1], w.newCache(1, be)));
       llmUploadS = seconds(t0);

@@ -55,7 +55,7 @@ interface ModelOptions {
   shape: string;
   threads: string;
   json?: boolean;
-  backend: 'wasm' | 'ref';
+  backend: 'wasm' | 'ref' | 'cuda';
   flavor?: WasmFlavor;
   tokens: string;
   promptTokens: string;
@@ -97,7 +97,7 @@ export function benchCommand(program: Command): void {
     .addOption(new Option('--shape <name>', 'model shape').choices(BENCH_SHAPE_NAMES).default('vila1.5-3b'))
     .addOption(threadsOption())
     .option('--json', 'print one JSON object')
-    .addOption(new Option('--backend <name>', 'op backend').choices(['wasm', 'ref']).default('wasm'))
+    .addOption(new Option('--backend <name>', 'op backend').choices(['wasm', 'ref', 'cuda']).default('wasm'))
     .addOption(flavorOption())
     .option('--tokens <n>', 'decode steps timed (the figure is their median)', '16')
     .option('--prompt-tokens <n>', 'prompt length for the prefill figure', '128')
