@@ -45,7 +45,7 @@ tar -cf - \
   --exclude=node_modules/binaryen --exclude=node_modules/assemblyscript --exclude=node_modules/typescript \
   --exclude=node_modules/@types --exclude=node_modules/tsx --exclude=node_modules/esbuild --exclude=node_modules/@esbuild \
   --exclude=node_modules/long --exclude='*.map' --exclude='*.d.ts' --exclude='*.d.mts' --exclude='*.d.cts' \
-  --exclude=node_modules/.cache \
+  --exclude=node_modules/.cache --exclude=node_modules/lightningcss --exclude=node_modules/lightningcss-linux-x64-gnu \
   node_modules "${files[@]}" | xz -6 -T2 > device/runtime.tar.xz.tmp
 mv device/runtime.tar.xz.tmp device/runtime.tar.xz
 

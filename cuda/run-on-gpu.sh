@@ -79,6 +79,7 @@ if [ "${avail#ok }" = "$avail" ]; then
     # The unpacked vitest must start: run the no-GPU CUDA tests with it (they need no device).
     timeout 200 node node_modules/vitest/vitest.mjs run test/ops/cuda_unavailable.test.ts test/ops/cuda_tensor.test.ts test/ops/cuda_vs_ref.test.ts test/model/cuda_tiny.test.ts test/bench/cuda_vs_cpu.test.ts > "$OUT/vitest-dry.txt" 2>&1
     rc=$?
+    say "dry run: the benchmark from the unpacked dist/ (expected to stop at the device): $(node dist/bench/cuda_vs_cpu.js --out "$OUT" 2>&1 | tail -1 | cut -c1-160)"
     say "dry run: unpacked vitest on the no-GPU CUDA tests: exit $rc ($(grep -E 'Tests ' "$OUT/vitest-dry.txt" | sed 's/\x1b\[[0-9;]*m//g' | tr -s ' ' | head -1))"
     exit $rc
   fi
