@@ -62,6 +62,8 @@ fi
 # --- 2. GPU, driver, addon ------------------------------------------------------------------
 if command -v nvidia-smi >/dev/null 2>&1; then
   nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv,noheader 2>&1 | tee -a "$OUT/run.log"
+  # The driver's highest CUDA version: the addon is built with CUDA 13 (static runtime), which needs driver ≥ 580.
+  nvidia-smi 2>&1 | grep -o 'CUDA Version: [0-9.]*' | head -1 | tee -a "$OUT/run.log"
 else
   say "nvidia-smi: not found"
 fi
