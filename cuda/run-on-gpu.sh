@@ -92,8 +92,8 @@ result[addon]="$avail"
 
 # --- 3. the kernel checker ------------------------------------------------------------------
 if [ -x build/cuda/check_ops ]; then
-  say "check_ops (limit 90 s)"
-  timeout 90 build/cuda/check_ops > "$OUT/check_ops.txt" 2>&1
+  say "check_ops (limit 100 s)"
+  timeout 100 build/cuda/check_ops > "$OUT/check_ops.txt" 2>&1
   rc=$?
   result[check_ops]="exit $rc"
   tail -25 "$OUT/check_ops.txt"
@@ -103,8 +103,8 @@ else
 fi
 
 # --- 4. the CUDA tests ----------------------------------------------------------------------
-say "vitest: cuda_vs_ref + cuda_tiny (limit 240 s)"
-VILA_CUDA_SYNC=1 timeout 240 node node_modules/vitest/vitest.mjs run test/ops/cuda_vs_ref.test.ts test/model/cuda_tiny.test.ts \
+say "vitest: cuda_vs_ref + cuda_tiny (limit 220 s)"
+VILA_CUDA_SYNC=1 timeout 220 node node_modules/vitest/vitest.mjs run test/ops/cuda_vs_ref.test.ts test/model/cuda_tiny.test.ts \
   --reporter=default --reporter=json --outputFile.json="$OUT/vitest.json" > "$OUT/vitest.txt" 2>&1
 rc=$?
 sed 's/\x1b\[[0-9;]*m//g' "$OUT/vitest.txt" | grep -E '(×|FAIL|rel L2|Tests |Test Files)' | head -60
