@@ -71,7 +71,7 @@ avail=$(node --input-type=module -e "
   import { cudaAvailability } from './dist/cuda/addon.js';
   const a = cudaAvailability();
   console.log(a.ok ? 'ok ' + a.device.name + ' sm_' + a.device.capability.replace('.', '') + ' ' + (a.device.totalMem / 2 ** 30).toFixed(0) + ' GiB' : 'unavailable: ' + a.reason);
-" 2>&1)
+" 2>&1 | tail -1)
 say "cuda backend: $avail"
 if [ "${avail#ok }" = "$avail" ]; then
   result[addon]="unavailable"
