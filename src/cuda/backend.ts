@@ -54,6 +54,9 @@ function pair(rt: CudaRuntime, w: Tensor, b: Tensor): { w: Ptr; b: Ptr; dtype: n
 
 type Impl = { [K in OpName]: (rt: CudaRuntime, a: OpArgs[K]) => void };
 
+/** int4 weights whose buffers were checked once (a Q4Tensor's arrays are never replaced). */
+const VALID_Q4 = new WeakSet<object>();
+
 const IMPL: Impl = {
   matmul(rt, { out, x, w, bias }) {
     const [m, k] = dims('matmul', 'x', x);
@@ -68,11 +71,14 @@ const IMPL: Impl = {
     const bp = bias === undefined ? undefined : rt.weight(bias);
     const op = rt.out(out);
     const a = rt.addon;
-    rt.call('vila_matmul_f32', () => a.matmul(op.h, op.o, xp.h, xp.o, wp.h, wp.o, VILA_DTYPE[w.dtype]!, bp?.h ?? null, bp?.o ?? 0, VILA_DTYPE[bias?.dtype ?? 'f32']!, m, n, k));
+    a.matmul(op.h, op.o, xp.h, xp.o, wp.h, wp.o, VILA_DTYPE[w.dtype]!, bp?.h ?? null, bp?.o ?? 0, VILA_DTYPE[bias?.dtype ?? 'f32']!, m, n, k);
   },
 
   matmul_q4(rt, { out, x, w, bias }) {
-    validateQ4(w, 'matmul_q4: w', InputError);
+    if (!VALID_Q4.has(w)) {
+      validateQ4(w, 'matmul_q4: w', InputError);
+      VALID_Q4.add(w);
+    }
     const [m, k] = dims('matmul_q4', 'x', x);
     const [n, kw] = w.shape;
     if (kw !== k) throw new InputError(`matmul_q4: x ${shapeString(x.shape)} · w [${w.shape}]ᵀ: inner sizes differ`);
@@ -86,9 +92,7 @@ const IMPL: Impl = {
     const bp = bias === undefined ? undefined : rt.weight(bias);
     const op = rt.out(out);
     const a = rt.addon;
-    rt.call('vila_matmul_q4_f32', () =>
-      a.matmulQ4(op.h, op.o, xp.h, xp.o, qw, 0, sc.h, sc.o, sz.h, sz.o, VILA_DTYPE[w.scales.dtype]!, w.groupSize, bp?.h ?? null, bp?.o ?? 0, VILA_DTYPE[bias?.dtype ?? 'f32']!, m, n, k),
-    );
+    a.matmulQ4(op.h, op.o, xp.h, xp.o, qw, 0, sc.h, sc.o, sz.h, sz.o, VILA_DTYPE[w.scales.dtype]!, w.groupSize, bp?.h ?? null, bp?.o ?? 0, VILA_DTYPE[bias?.dtype ?? 'f32']!, m, n, k);
   },
 
   layer_norm(rt, { out, x, weight, bias, eps }) {
@@ -100,7 +104,7 @@ const IMPL: Impl = {
     const xp = rt.act(x);
     const p = pair(rt, weight, bias);
     const op = rt.out(out);
-    rt.call('vila_layer_norm_f32', () => rt.addon.layerNorm(op.h, op.o, xp.h, xp.o, p.w.h, p.w.o, p.b.h, p.b.o, p.dtype, eps, m, n));
+    rt.addon.layerNorm(op.h, op.o, xp.h, xp.o, p.w.h, p.w.o, p.b.h, p.b.o, p.dtype, eps, m, n);
   },
 
   rms_norm(rt, { out, x, weight, eps }) {
@@ -111,7 +115,7 @@ const IMPL: Impl = {
     const xp = rt.act(x);
     const wp = rt.weight(weight);
     const op = rt.out(out);
-    rt.call('vila_rms_norm_f32', () => rt.addon.rmsNorm(op.h, op.o, xp.h, xp.o, wp.h, wp.o, VILA_DTYPE[weight.dtype]!, eps, m, n));
+    rt.addon.rmsNorm(op.h, op.o, xp.h, xp.o, wp.h, wp.o, VILA_DTYPE[weight.dtype]!, eps, m, n);
   },
 
   gelu_tanh: (rt, a) => unary(rt, 'gelu_tanh', a, (o, x, c) => rt.addon.geluTanh(o.h, o.o, x.h, x.o, c)),
@@ -127,7 +131,7 @@ const IMPL: Impl = {
     if (positions.length !== m) throw new InputError(`rope: ${positions.length} positions for ${m} rows`);
     const pp = rt.ints(positions);
     const xp = rt.act(x, true);
-    rt.call('vila_rope_f32', () => rt.addon.rope(xp.h, xp.o, pp.h, pp.o, m, heads, headDim, theta));
+    rt.addon.rope(xp.h, xp.o, pp.h, pp.o, m, heads, headDim, theta);
   },
 
   attention(rt, { out, q, k, v, kvLen, qStart, heads, kvHeads, headDim, causal, scale }) {
@@ -147,9 +151,7 @@ const IMPL: Impl = {
     const kp = rt.act(k);
     const vp = rt.act(v);
     const op = rt.out(out);
-    rt.call('vila_attention_f32', () =>
-      rt.addon.attention(op.h, op.o, qp.h, qp.o, kp.h, kp.o, vp.h, vp.o, m, kvLen, qStart, heads, kvHeads, headDim, causal ? 1 : 0, scale),
-    );
+    rt.addon.attention(op.h, op.o, qp.h, qp.o, kp.h, kp.o, vp.h, vp.o, m, kvLen, qStart, heads, kvHeads, headDim, causal ? 1 : 0, scale);
   },
 
   embedding(rt, { out, table, ids }) {
@@ -160,7 +162,7 @@ const IMPL: Impl = {
     const tp = rt.weight(table);
     const ip = rt.ints(ids);
     const op = rt.out(out);
-    rt.call('vila_embedding_f32', () => rt.addon.embedding(op.h, op.o, tp.h, tp.o, VILA_DTYPE[table.dtype]!, ip.h, ip.o, ids.length, vocab, d));
+    rt.addon.embedding(op.h, op.o, tp.h, tp.o, VILA_DTYPE[table.dtype]!, ip.h, ip.o, ids.length, vocab, d);
   },
 
   patch_embed(rt, { out, pixels, weight, bias, patch }) {
@@ -177,7 +179,7 @@ const IMPL: Impl = {
     const pp = rt.act(pixels);
     const p = pair(rt, weight, bias);
     const op = rt.out(out);
-    rt.call('vila_patch_embed_f32', () => rt.addon.patchEmbed(op.h, op.o, pp.h, pp.o, p.w.h, p.w.o, p.b.h, p.b.o, p.dtype, c, h, w, d, patch));
+    rt.addon.patchEmbed(op.h, op.o, pp.h, pp.o, p.w.h, p.w.o, p.b.h, p.b.o, p.dtype, c, h, w, d, patch);
   },
 
   downsample_2x2(rt, { out, x, grid }) {
@@ -188,7 +190,7 @@ const IMPL: Impl = {
     expect2('downsample_2x2', 'out', out, half * half, 4 * c);
     const xp = rt.act(x);
     const op = rt.out(out);
-    rt.call('vila_downsample_2x2_f32', () => rt.addon.downsample2x2(op.h, op.o, xp.h, xp.o, grid, c));
+    rt.addon.downsample2x2(op.h, op.o, xp.h, xp.o, grid, c);
   },
 };
 
@@ -198,7 +200,7 @@ function unary(rt: CudaRuntime, name: string, { out, x }: { out: F32Tensor; x: F
   if (n === 0) return;
   const xp = rt.act(x, x === out);
   const op = rt.out(out);
-  rt.call(`vila_${name}_f32`, () => f(op, xp, n));
+  f(op, xp, n);
 }
 
 function binary(rt: CudaRuntime, name: string, out: F32Tensor, a: F32Tensor, b: F32Tensor, f: (o: Ptr, a: Ptr, b: Ptr, c: number) => void): void {
@@ -208,7 +210,7 @@ function binary(rt: CudaRuntime, name: string, out: F32Tensor, a: F32Tensor, b: 
   const ap = rt.act(a);
   const bp = rt.act(b);
   const op = rt.out(out);
-  rt.call(`vila_${name}_f32`, () => f(op, ap, bp, n));
+  f(op, ap, bp, n);
 }
 
 /** What the kernels accept (cuda/include/vila_cuda.h, cuda/kernels/): float weights; int4 with n%4, k%64, G | k; attention sizes. */
@@ -258,8 +260,11 @@ export function createCudaBackend(opts: { addonPath?: string; addon?: { addon: C
       rt.begin(op);
       try {
         impl(rt, a);
-      } finally {
         rt.end();
+      } catch (e) {
+        const err = rt.wrap(e, op);
+        rt.finish();
+        throw err;
       }
     };
   }

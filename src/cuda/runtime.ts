@@ -43,9 +43,10 @@ export class CudaRuntime {
   private extraBytes = 0;
   /** Outputs to bring back after the current op: a host array and its scratch, or a mirror view's store. */
   private back: { host: Float32Array; p: Ptr }[] = [];
-  private touched = new Set<DeviceStore>();
+  /** Op counter: a store whose `gen` equals it has been prepared (uploaded if host-ahead) for this op. */
+  private gen = 0;
   private hostIn = new Map<ArrayBufferView, Ptr>();
-  private writtenViews = new Set<DeviceStore>();
+  private writtenViews: DeviceStore[] = [];
   private readonly intsCache = new WeakMap<Int32Array, { copy: Int32Array; h: DeviceHandle }>();
   /** Collected buffers by byte size, for reuse (at most POOL_LIMIT bytes held). */
   private readonly pool = new Map<number, DeviceHandle[]>();
@@ -60,16 +61,24 @@ export class CudaRuntime {
     readonly device: CudaDevice,
   ) {}
 
-  /** Run an addon call; a failure becomes a CudaError naming the current op. */
+  /** Run an addon call outside an op; a failure becomes a CudaError naming `what`. */
   call<T>(what: string, f: () => T): T {
     try {
       return f();
     } catch (e) {
-      if (e instanceof VilaError) throw e;
-      const err = e as Error & { code?: string };
-      const where = this.op === '' ? what : `op '${this.op}' (${what})`;
-      throw new CudaError(`CUDA ${where} failed: ${err.message}`, `cuda ${this.device.name}`);
+      throw this.wrap(e, what);
     }
+  }
+
+  /**
+   * An addon error as a CudaError naming the op (or memory operation); typed errors pass. The
+   * ops call the addon directly (no closure per call) and the backend's kernel wrapper wraps.
+   */
+  private readonly wrapError = (e: unknown, what: string): Error => this.wrap(e, what);
+
+  wrap(e: unknown, what: string): Error {
+    if (e instanceof VilaError || !(e instanceof Error)) return e as Error;
+    return new CudaError(`CUDA ${this.op === '' ? what : `op '${this.op}'`} failed: ${e.message}`, `cuda ${this.device.name}`);
   }
 
   /** A zero-filled device tensor (its buffer returns to the pool when the tensor is collected). */
@@ -77,7 +86,7 @@ export class CudaRuntime {
     const n = numel(shape);
     const h = this.pooled(n * 4);
     if (n > 0) this.call('memset0', () => this.addon.memset0(h, 0, n * 4));
-    const store = new DeviceStore(this.addon, h, n, this.mirrors);
+    const store = new DeviceStore(this.addon, h, n, this.mirrors, this.wrapError);
     this.recycle.register(store, { h, bytes: n * 4 });
     return new DeviceTensor(store, shape, 0);
   }
@@ -113,6 +122,7 @@ export class CudaRuntime {
 
   begin(op: string): void {
     this.op = op;
+    this.gen++;
     this.scratchUsed = 0;
   }
 
@@ -125,8 +135,7 @@ export class CudaRuntime {
     let p = this.hostIn.get(d);
     if (p === undefined) {
       p = this.take(d.byteLength);
-      const q = p;
-      this.call('upload', () => this.addon.upload(q.h, q.o, d));
+      this.addon.upload(p.h, p.o, d);
       this.hostIn.set(d, p);
     }
     if (write) this.back.push({ host: d, p });
@@ -147,13 +156,13 @@ export class CudaRuntime {
   }
 
   private onDevice(store: DeviceStore, byteOffset: number, write: boolean, plainView: boolean): Ptr {
-    if (!this.touched.has(store)) {
-      this.call('upload', () => store.beforeKernel());
-      this.touched.add(store);
+    if (store.gen !== this.gen) {
+      store.beforeKernel();
+      store.gen = this.gen;
     }
     if (write) {
       store.written();
-      if (plainView) this.writtenViews.add(store);
+      if (plainView && !this.writtenViews.includes(store)) this.writtenViews.push(store);
     }
     return { h: store.handle, o: byteOffset };
   }
@@ -167,35 +176,43 @@ export class CudaRuntime {
     const c = this.intsCache.get(a);
     if (c !== undefined) {
       // Changed since: upload again into the same buffer (ordered after the kernels that read it).
-      if (!c.copy.every((v, i) => v === a[i])) {
-        this.call('upload', () => this.addon.upload(c.h, 0, a));
+      let same = true;
+      for (let i = 0; i < a.length; i++) {
+        if (c.copy[i] !== a[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (!same) {
+        this.addon.upload(c.h, 0, a);
         c.copy.set(a);
       }
       return { h: c.h, o: 0 };
     }
     const bytes = Math.ceil(Math.max(a.byteLength, 4) / ALIGN) * ALIGN;
     const h = this.pooled(bytes);
-    this.call('upload', () => this.addon.upload(h, 0, a));
+    this.addon.upload(h, 0, a);
     this.recycle.register(a, { h, bytes });
     this.intsCache.set(a, { copy: a.slice(), h });
     return { h, o: 0 };
   }
 
-  /** After the kernel: host outputs downloaded, mirror views refreshed; scratch grown if needed. */
+  /** After the kernel: host outputs downloaded, mirror views refreshed; then finish(). */
   end(): void {
-    try {
-      if (this.syncEachOp) this.call('sync', () => this.addon.sync());
-      for (const { host, p } of this.back) this.call('download', () => this.addon.download(p.h, p.o, host));
-      // A plain view of a mirror that the kernel wrote: JavaScript holds that array, so refresh it.
-      for (const s of this.writtenViews) this.call('download', () => s.host());
-    } finally {
-      this.back = [];
-      this.hostIn.clear();
-      this.touched.clear();
-      this.writtenViews.clear();
-      this.op = '';
-      if (this.extra.length > 0) this.growScratch();
-    }
+    if (this.syncEachOp) this.addon.sync();
+    for (const { host, p } of this.back) this.addon.download(p.h, p.o, host);
+    // A plain view of a mirror that the kernel wrote: JavaScript holds that array, so refresh it.
+    for (const s of this.writtenViews) s.host();
+    this.finish();
+  }
+
+  /** Forget the op's marshalling (also after a failed op); scratch grown if it needed more. */
+  finish(): void {
+    if (this.back.length > 0) this.back = [];
+    if (this.hostIn.size > 0) this.hostIn.clear();
+    if (this.writtenViews.length > 0) this.writtenViews = [];
+    this.op = '';
+    if (this.extra.length > 0) this.growScratch();
   }
 
   private take(bytes: number): Ptr {

@@ -24,6 +24,8 @@ export class DeviceStore {
   hostValid = true;
   /** JavaScript may have written the mirror since the last upload. */
   hostAhead = false;
+  /** The runtime's op counter when this buffer was last prepared for a kernel. */
+  gen = -1;
 
   constructor(
     readonly addon: CudaAddon,
@@ -31,6 +33,8 @@ export class DeviceStore {
     /** f32 elements. */
     readonly length: number,
     private readonly mirrors: WeakMap<ArrayBuffer, DeviceStore>,
+    /** Turns an addon error into a typed one (CudaError), naming what failed. */
+    private readonly wrap: (e: unknown, what: string) => Error = (e) => e as Error,
   ) {}
 
   /** The host mirror, current, handed out to JavaScript (so marked host-ahead). */
@@ -40,7 +44,12 @@ export class DeviceStore {
       this.mirrors.set(this.mirror.buffer as ArrayBuffer, this);
     }
     if (!this.hostValid) {
-      this.addon.download(this.handle, 0, this.mirror);
+      try {
+        this.addon.download(this.handle, 0, this.mirror);
+      } catch (e) {
+        // Kernels run asynchronously: an op's execution error surfaces here.
+        throw this.wrap(e, 'download of a device tensor');
+      }
       this.hostValid = true;
     }
     this.hostAhead = true;
