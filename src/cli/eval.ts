@@ -24,7 +24,7 @@ function formatQuestions(s: QuestionScores): string {
     `questions: ${s.correct}/${s.questions} exact (${(100 * s.accuracy).toFixed(1)}%), answer perplexity ${s.perplexity.toFixed(4)} over ${s.answerTokens} tokens`,
   ];
   if (s.klVsReference !== undefined) {
-    lines.push(`  vs reference: KL ${s.klVsReference.toExponential(3)} nats/token, ${s.answersDifferingFromReference} answers differ`);
+    lines.push(`  vs reference: KL ${s.klVsReference.toExponential(3)} nats/answer token, ${s.klTextVsReference!.toExponential(3)} nats/text token, ${s.answersDifferingFromReference} answers differ`);
   }
   lines.push(`  by kind: ${Object.entries(s.byKind).map(([k, v]) => `${k} ${v.correct}/${v.questions}`).join(', ')}`);
   return lines.join('\n');

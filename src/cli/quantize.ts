@@ -26,6 +26,7 @@ interface QuantizeFlags {
   calib?: string;
   calibSamples?: number;
   calibTokens?: number;
+  awqSearch: 'scale+clip' | 'scale' | 'clip';
   backend?: string;
   threads?: number;
   json?: boolean;
@@ -55,6 +56,7 @@ export function quantizeCommand(program: Command): void {
     .option('--calib <file>', 'awq calibration data: .txt (text cut into blocks) or .jsonl ({"images": [...], "question", "answer"} per line)')
     .addOption(new Option('--calib-samples <n>', 'awq: blocks or conversations used at most').argParser(positiveInt('--calib-samples')).default(128))
     .addOption(new Option('--calib-tokens <n>', 'awq: tokens per block of a .txt file').argParser(positiveInt('--calib-tokens')).default(512))
+    .addOption(new Option('--awq-search <parts>', 'awq: which searches run (llm-awq: both)').choices(['scale+clip', 'scale', 'clip']).default('scale+clip'))
     .addOption(backendOption())
     .addOption(threadsOption())
     .option('--json', 'print the report as JSON on stdout')
@@ -70,6 +72,7 @@ export function quantizeCommand(program: Command): void {
           ...(opts.calibTokens === undefined ? {} : { calibTokens: opts.calibTokens }),
           ...(opts.backend === undefined ? {} : { backend: opts.backend }),
           ...(opts.threads === undefined ? {} : { threads: opts.threads }),
+          awqSettings: { searchScales: opts.awqSearch !== 'clip', searchClip: opts.awqSearch !== 'scale' },
           onProgress: (done, total, what) => bar.update(done, total, what),
         });
       } finally {

@@ -10,7 +10,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { InputError } from '../errors.js';
 import type { Model } from '../model.js';
 import { questionWithImages, renderConversation } from '../text/conversation.js';
-import { tokenizerImageToken } from '../text/image_tokens.js';
+import { IMAGE_TOKEN_INDEX, tokenizerImageToken } from '../text/image_tokens.js';
 import { klDivergence, logSoftmax } from './logprob.js';
 
 export interface QuestionItem {
@@ -58,6 +58,10 @@ export interface QuestionScores {
   readonly perplexity: number;
   /** Mean KL(reference ‖ model) in nats per answer token, when a reference was given. */
   readonly klVsReference?: number;
+  /** Mean KL(reference ‖ model) over every text position after the last picture (question and answer). */
+  readonly klTextVsReference?: number;
+  /** Per question, the mean answer-token KL (for paired comparisons of two models). */
+  readonly klPerQuestion?: number[];
   /** Questions the reference and the model answer differently, when a reference was given. */
   readonly answersDifferingFromReference?: number;
   readonly byKind: Record<string, { correct: number; questions: number }>;
@@ -81,11 +85,23 @@ export function answerIds(model: Model, q: QuestionItem): { prompt: number[]; an
   return { prompt, answer: full.slice(prompt.length) };
 }
 
-/** Log-probabilities at each answer position, teacher-forced. */
-async function answerLogProbs(model: Model, q: QuestionItem, ids: { answer: number[] }): Promise<Float64Array[]> {
-  const { logits, cache } = await model.prefill({ prompt: q.question, images: q.images }, ids.answer.length);
-  const out = [logSoftmax(logits)];
-  for (const id of ids.answer.slice(0, -1)) out.push(logSoftmax(model.weights.forwardTokens(model.backend, [id], cache).data));
+/**
+ * One pass over the answered conversation (pictures spliced in), teacher-forced: the
+ * log-probabilities at every text position after the last picture, each predicting the next
+ * token; the last `answer.length` of them predict the answer.
+ */
+async function conversationLogProbs(model: Model, q: QuestionItem, ids: { prompt: number[]; answer: number[] }): Promise<Float64Array[]> {
+  const pixels = await model.loadImages(q.images);
+  const feats = pixels.map((p, i) => model.weights.encodeImage(model.backend, p, `image${i}`));
+  const embeds = model.weights.embedSpliced(model.backend, [...ids.prompt, ...ids.answer], feats);
+  const L = embeds.shape[0]!;
+  const V = model.config.llm.vocabSize;
+  const logits = model.weights.forward(model.backend, embeds, model.weights.newCache(L, model.backend), true).data;
+  const lastImage = ids.prompt.lastIndexOf(IMAGE_TOKEN_INDEX);
+  // Text ids after the last picture: their spliced rows are the last ones.
+  const textAfter = ids.prompt.length + ids.answer.length - (lastImage + 1);
+  const out: Float64Array[] = [];
+  for (let r = L - textAfter; r < L - 1; r++) out.push(logSoftmax(logits.subarray(r * V, (r + 1) * V)));
   return out;
 }
 
@@ -96,6 +112,9 @@ export async function scoreQuestions(
   let nll = 0;
   let tokens = 0;
   let kl = 0;
+  let klText = 0;
+  let textTokens = 0;
+  const klPerQuestion: number[] = [];
   let differ = 0;
   const byKind: Record<string, { correct: number; questions: number }> = {};
   const answers: string[] = [];
@@ -109,12 +128,21 @@ export async function scoreQuestions(
     k.questions++;
     if (ok) k.correct++;
     const ids = answerIds(model, q);
-    const lp = await answerLogProbs(model, q, ids);
-    lp.forEach((l, j) => (nll -= l[ids.answer[j]!]!));
+    const lp = await conversationLogProbs(model, q, ids);
+    const first = lp.length - ids.answer.length; // rows predicting the answer
+    ids.answer.forEach((id, j) => (nll -= lp[first + j]![id]!));
     tokens += ids.answer.length;
     if (opts.reference !== undefined) {
-      const ref = await answerLogProbs(opts.reference, q, ids);
-      ref.forEach((l, j) => (kl += klDivergence(l, lp[j]!)));
+      const ref = await conversationLogProbs(opts.reference, q, ids);
+      let qAnswer = 0;
+      ref.forEach((l, r) => {
+        const d = klDivergence(l, lp[r]!);
+        klText += d;
+        if (r >= first) qAnswer += d;
+      });
+      textTokens += ref.length;
+      kl += qAnswer;
+      klPerQuestion.push(qAnswer / ids.answer.length);
       const refAnswer = await opts.reference.generate({ prompt: q.question, images: q.images, maxNewTokens: 32, sampling: { temperature: 0 } });
       if (refAnswer.text.trim() !== text) differ++;
     }
@@ -126,7 +154,9 @@ export async function scoreQuestions(
     accuracy: correct / items.length,
     answerTokens: tokens,
     perplexity: Math.exp(nll / tokens),
-    ...(opts.reference === undefined ? {} : { klVsReference: kl / tokens, answersDifferingFromReference: differ }),
+    ...(opts.reference === undefined
+      ? {}
+      : { klVsReference: kl / tokens, klTextVsReference: klText / textTokens, klPerQuestion, answersDifferingFromReference: differ }),
     byKind,
     answers,
   };

@@ -146,6 +146,8 @@ export function awqLayer(
   };
 
   const scales: LayerResult['scales'] = [];
+  let inputNorm = l.inputNorm;
+  let postNorm = l.postNorm;
   const search = (name: string, input: Float32Array, k: number, names: readonly LinearName[], evaluate: (ws: readonly Float32Array[]) => Float32Array): ScaleResult => {
     onStep(`${p} scale ${name}`);
     const linears = names.map((n) => w[n]);
@@ -154,32 +156,35 @@ export function awqLayer(
     return result;
   };
   // All four searches see the original weights (llm-awq auto_scale_block), then all are applied.
-  const sQkv = search('input_layernorm→q,k,v', x.attnIn, d, ['q', 'k', 'v'], attention);
-  const sVo = kvd === d && qd === d ? search('v→o', x.oIn, qd, ['o'], single('o', x.oIn, qd)) : undefined;
-  const sMlp = search('post_attention_layernorm→gate,up', x.mlpIn, d, ['gate', 'up'], mlp);
-  const sDown = search('up→down', x.downIn, f, ['down'], single('down', x.downIn, f));
-
-  const inputNorm = dividedNorm(l.inputNorm, sQkv.scales);
-  for (const n of ['q', 'k', 'v'] as const) scaleColumns(w[n], sQkv.scales);
-  divideChannels(x.attnIn, sQkv.scales);
-  if (sVo !== undefined) {
-    divideRows(w.v, sVo.scales);
-    scaleColumns(w.o, sVo.scales);
-    divideChannels(x.oIn, sVo.scales);
+  if (st.searchScales) {
+    const sQkv = search('input_layernorm→q,k,v', x.attnIn, d, ['q', 'k', 'v'], attention);
+    const sVo = kvd === d && qd === d ? search('v→o', x.oIn, qd, ['o'], single('o', x.oIn, qd)) : undefined;
+    const sMlp = search('post_attention_layernorm→gate,up', x.mlpIn, d, ['gate', 'up'], mlp);
+    const sDown = search('up→down', x.downIn, f, ['down'], single('down', x.downIn, f));
+    inputNorm = dividedNorm(l.inputNorm, sQkv.scales);
+    for (const n of ['q', 'k', 'v'] as const) scaleColumns(w[n], sQkv.scales);
+    divideChannels(x.attnIn, sQkv.scales);
+    if (sVo !== undefined) {
+      divideRows(w.v, sVo.scales);
+      scaleColumns(w.o, sVo.scales);
+      divideChannels(x.oIn, sVo.scales);
+    }
+    postNorm = dividedNorm(l.postNorm, sMlp.scales);
+    for (const n of ['gate', 'up'] as const) scaleColumns(w[n], sMlp.scales);
+    divideChannels(x.mlpIn, sMlp.scales);
+    divideRows(w.up, sDown.scales);
+    scaleColumns(w.down, sDown.scales);
+    divideChannels(x.downIn, sDown.scales);
   }
-  const postNorm = dividedNorm(l.postNorm, sMlp.scales);
-  for (const n of ['gate', 'up'] as const) scaleColumns(w[n], sMlp.scales);
-  divideChannels(x.mlpIn, sMlp.scales);
-  divideRows(w.up, sDown.scales);
-  scaleColumns(w.down, sDown.scales);
-  divideChannels(x.downIn, sDown.scales);
 
-  // Clip every linear but q and k (their errors are what the attention softmax amplifies least, llm-awq).
+  // Clip every linear but q and k (llm-awq skips them: their errors pass through the softmax).
   const clips: LayerResult['clips'] = [];
   const inputOf: Record<'v' | 'o' | 'gate' | 'up' | 'down', Float32Array> = { v: x.attnIn, o: x.oIn, gate: x.mlpIn, up: x.mlpIn, down: x.downIn };
-  for (const n of ['v', 'o', 'gate', 'up', 'down'] as const) {
-    onStep(`${p} clip ${n}`);
-    clips.push({ name: n, result: searchClip(be, w[n], inputOf[n], st, scratch(be, w[n].n, st.groupSize)) });
+  if (st.searchClip) {
+    for (const n of ['v', 'o', 'gate', 'up', 'down'] as const) {
+      onStep(`${p} clip ${n}`);
+      clips.push({ name: n, result: searchClip(be, w[n], inputOf[n], st, scratch(be, w[n].n, st.groupSize)) });
+    }
   }
   onStep(`${p} quantize`);
   const linears = {} as Record<LinearName, Q4Tensor>;
@@ -188,4 +193,5 @@ export function awqLayer(
 }
 
 /** Steps awqLayer reports per layer (for a progress total). */
-export const AWQ_STEPS_PER_LAYER = (cfg: LlamaConfig): number => 3 + (cfg.kvHeads === cfg.heads && cfg.heads * cfg.headDim === cfg.hiddenSize ? 1 : 0) + 5 + 1;
+export const AWQ_STEPS_PER_LAYER = (cfg: LlamaConfig, st: AwqSettings): number =>
+  (st.searchScales ? 3 + (cfg.kvHeads === cfg.heads && cfg.heads * cfg.headDim === cfg.hiddenSize ? 1 : 0) : 0) + (st.searchClip ? 5 : 0) + 1;

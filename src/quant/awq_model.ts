@@ -44,7 +44,7 @@ export async function awqQuantizeLlm(modelDir: string, calibFile: string, opts: 
   const st: AwqSettings = { ...LLM_AWQ_SETTINGS, ...opts.settings, groupSize: opts.groupSize };
   const cfg = model.config.llm;
   const samples = readCalibration(model, calibFile, opts);
-  const perLayer = 1 + AWQ_STEPS_PER_LAYER(cfg);
+  const perLayer = 1 + AWQ_STEPS_PER_LAYER(cfg, st);
   const total = samples.length + cfg.layers * perLayer;
   let done = 0;
   const step = (what: string): void => opts.onProgress?.(++done, total, what);

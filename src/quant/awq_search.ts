@@ -22,9 +22,14 @@ export interface AwqSettings {
   readonly maxShrink: number;
   /** Tokens the clip loss samples, evenly strided (llm-awq: 512). */
   readonly clipTokens: number;
+  /** Which searches run (llm-awq: both; AutoAWQ's apply_clip=False skips the clip). */
+  readonly searchScales: boolean;
+  readonly searchClip: boolean;
 }
 
-export const LLM_AWQ_SETTINGS: Omit<AwqSettings, 'groupSize'> = { scaleDtype: 'f16', scaleGrid: 20, clipGrid: 20, maxShrink: 0.5, clipTokens: 512 };
+export const LLM_AWQ_SETTINGS: Omit<AwqSettings, 'groupSize'> = {
+  scaleDtype: 'f16', scaleGrid: 20, clipGrid: 20, maxShrink: 0.5, clipTokens: 512, searchScales: true, searchClip: true,
+};
 
 /** A linear's weight (n outputs, k inputs) as a mutable f32 copy. */
 export interface Weight {

@@ -27,9 +27,15 @@ export function isQ4(t: Tensor | Q4Tensor): t is Q4Tensor {
   return t.dtype === 'q4';
 }
 
-/** Rows of the scale tables: 8·ceil(groups/8) (§2.1 calculate_zeros_width); never infer G from it. */
+/**
+ * Rows of the scale tables, llm-awq's calculate_zeros_width(k, G)·8 (qmodule.py; spec §2.1):
+ * w = ceil(ceil(groups/8) / m)·m with m = 1 for G ≥ 128, 2 for G = 64, 4 for G = 32, so G = 128
+ * pads to a multiple of 8 rows, G = 64 to 16 and G = 32 to 32. (llm-awq refuses other G < 128;
+ * here m = 128/G where that is whole, else 1.) Never infer G from the row count.
+ */
 export function paddedGroups(k: number, groupSize: number): number {
-  return 8 * Math.ceil(k / groupSize / 8);
+  const m = groupSize >= 128 || 128 % groupSize !== 0 ? 1 : 128 / groupSize;
+  return 8 * m * Math.ceil(Math.ceil(k / groupSize / 8) / m);
 }
 
 type ErrorClass = typeof InputError | typeof WeightError;

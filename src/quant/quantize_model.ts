@@ -12,6 +12,7 @@ import { openWeights } from '../io/weights.js';
 import { writeSafetensors, type TensorSpec } from '../io/safetensors_write.js';
 import type { Backend } from '../backend.js';
 import { awqQuantizeLlm, type AwqLayerSummary, type AwqModelResult } from './awq_model.js';
+import type { AwqSettings } from './awq_search.js';
 import { paddedGroups, quantizeRtn, type Q4Tensor } from './q4.js';
 import type { Tensor } from '../tensor.js';
 
@@ -28,6 +29,8 @@ export interface QuantizeOptions {
   /** AWQ: backend and threads the calibration and searches run on. */
   backend?: Backend | string;
   threads?: number;
+  /** AWQ: search settings other than the group size (default llm-awq's, LLM_AWQ_SETTINGS). */
+  awqSettings?: Partial<Omit<AwqSettings, 'groupSize'>>;
   /** Called after each tensor written (done, total, key). */
   onProgress?: (done: number, total: number, what: string) => void;
 }
@@ -102,6 +105,7 @@ export async function quantizeModel(modelDir: string, outDir: string, opts: Quan
         ...(opts.calibTokens === undefined ? {} : { blockTokens: opts.calibTokens }),
         ...(opts.backend === undefined ? {} : { backend: opts.backend }),
         ...(opts.threads === undefined ? {} : { threads: opts.threads }),
+        ...(opts.awqSettings === undefined ? {} : { settings: opts.awqSettings }),
         ...(opts.onProgress === undefined ? {} : { onProgress: (d, t, w) => opts.onProgress!(d, t, `awq: ${w}`) }),
       });
     }

@@ -62,6 +62,8 @@ describe('vila eval on vila-shapes', () => {
     expect(s.perplexity).toBeGreaterThanOrEqual(1);
     expect(s.perplexity).toBeLessThan(1.5);
     expect(s.klVsReference).toBe(0);
+    expect(s.klTextVsReference).toBe(0);
+    expect(s.klPerQuestion).toEqual(new Array(12).fill(0));
     expect(s.answersDifferingFromReference).toBe(0);
     expect(Object.values(s.byKind).reduce((a, k) => a + k.questions, 0)).toBe(12);
   }, 60_000);

@@ -58,11 +58,18 @@ function packGemm(t: Truth): { qweight: Int32Array; qzeros: Int32Array; scales: 
   return { qweight, qzeros, scales: f16Tensor(s, [groups, n]) };
 }
 
+/** llm-awq / AutoAWQ calculate_zeros_width(k, G) (qmodule.py), written here apart from q4.ts's paddedGroups. */
+function zerosWidth(k: number, G: number): number {
+  const m = G >= 128 ? 1 : G === 64 ? 2 : G === 32 ? 4 : NaN;
+  const base = Math.ceil(Math.floor(k / G) / 8);
+  return Math.ceil(base / m) * m;
+}
+
 /** §0 GEMV (llm-awq v1): qweight[o][c] nibble j = q[o][8c + j]; qzeros[o][c] nibble j = z of group 8c + j; scales[o][g]; Gp padded with zeros. */
 function packGemv(t: Truth): { qweight: Int32Array; qzeros: Int32Array; scales: Tensor<'f16'> } {
   const { n, k, G, q, z, s } = t;
   const groups = k / G;
-  const gp = 8 * Math.ceil(groups / 8);
+  const gp = 8 * zerosWidth(k, G);
   const qweight = new Int32Array(n * (k / 8));
   const qzeros = new Int32Array(n * (gp / 8));
   const sc = new Float64Array(n * gp);

@@ -267,3 +267,14 @@ describe('quantizeRtn (§1.1)', () => {
     expect(() => quantizeRtn(t(8, 192), 128)).toThrow(/group size 128 does not divide k = 192/);
   });
 });
+
+describe('paddedGroups (llm-awq calculate_zeros_width · 8)', () => {
+  it('pads G = 128 to 8 rows, G = 64 to 16, G = 32 to 32, as qmodule.py allocates', () => {
+    const cases: [number, number, number][] = [
+      [2560, 128, 24], [6912, 128, 56], [4096, 128, 32], [11008, 128, 88], [1152, 256, 8],
+      [192, 64, 16], [512, 64, 16], [320, 64, 16], [2048, 64, 32], [2560, 64, 48],
+      [1024, 32, 32], [4096, 32, 128],
+    ];
+    for (const [k, G, rows] of cases) expect(paddedGroups(k, G), `k=${k} G=${G}`).toBe(rows);
+  });
+});

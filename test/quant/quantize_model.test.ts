@@ -42,7 +42,7 @@ describe('quantizeModel (rtn)', () => {
       expect(f.info('model.layers.0.self_attn.q_proj.qweight').storedDtype).toBe('I16');
       expect(f.info('model.layers.0.self_attn.q_proj.qweight').shape).toEqual([48, 192]);
       expect(f.info('model.layers.0.mlp.down_proj.scales').storedDtype).toBe('F16');
-      expect(f.info('model.layers.0.mlp.down_proj.scales').shape).toEqual([8, 192]); // 512/64 = 8 groups
+      expect(f.info('model.layers.0.mlp.down_proj.scales').shape).toEqual([16, 192]); // 512/64 = 8 groups, padded to 16 rows for G = 64 (calculate_zeros_width)
       expect(f.info('model.layers.3.mlp.up_proj.scaled_zeros').storedDtype).toBe('F16');
       for (const kept of ['model.embed_tokens.weight', 'model.norm.weight', 'lm_head.weight']) expect(f.info(kept).storedDtype).toBe('BF16');
     } finally {
