@@ -7,7 +7,7 @@
 import type { CudaAddon, CudaDevice, DeviceHandle } from '../../src/cuda/addon.js';
 import { createRefBackend } from '../../src/ref/index.js';
 import type { F32Tensor, Tensor } from '../../src/tensor.js';
-import type { Q4Tensor } from '../../src/quant/q4.js';
+import { paddedGroups, type Q4Tensor } from '../../src/quant/q4.js';
 
 interface Buf {
   bytes: ArrayBuffer;
@@ -69,7 +69,7 @@ export function hostAddon(): { addon: CudaAddon; device: CudaDevice; stats: Host
     matmul: (out, oo, x, xo, w, wo, wd, b, bo, bd, m, n, k) =>
       ref.matmul!({ out: f32(out, oo, [m, n]), x: f32(x, xo, [m, k]), w: any(w, wo, wd, [n, k]), bias: b === null ? undefined : any(b, bo, bd, [n]) }),
     matmulQ4: (out, oo, x, xo, qw, qo, sc, so, sz, zo, sd, g, b, bo, bd, m, n, k) => {
-      const gp = 8 * Math.ceil(k / g / 8);
+      const gp = paddedGroups(k, g);
       const w: Q4Tensor = {
         dtype: 'q4',
         shape: [n, k],
