@@ -50,17 +50,17 @@ function bootstrapRatio(a: number[], b: number[]): [number, number] {
   return [ratios[50]!, ratios[1949]!];
 }
 
-function svg(rows: Row[], note: string): string {
+function svg(rows: Row[], notes: Map<string, string>): string {
   const W = 900;
   const LABEL = 230;
   const BAR = 420;
   const metrics: { title: string; get: (s: QuestionScores) => number; fmt: (v: number) => string }[] = [
-    { title: 'mean KL(bf16 ‖ model) per answer token (lower is better)', get: (s) => s.klVsReference ?? 0, fmt: (v) => v.toExponential(2) },
-    { title: 'held-out exact match', get: (s) => s.accuracy, fmt: (v) => `${(100 * v).toFixed(1)}%` },
-    { title: 'answer perplexity', get: (s) => s.perplexity, fmt: (v) => v.toFixed(4) },
+    { title: 'mean KL(bf16 ‖ model) per answer token (lower is better; × RTN with its bootstrap 95% interval)', get: (s) => s.klVsReference ?? 0, fmt: (v) => v.toExponential(2) },
+    { title: 'answer perplexity − 1 (lower is better)', get: (s) => s.perplexity - 1, fmt: (v) => (1 + v).toFixed(5) },
+    { title: 'held-out exact match (300 questions: one question is 0.33 points)', get: (s) => s.accuracy, fmt: (v) => `${(100 * v).toFixed(1)}%` },
   ];
   const parts: string[] = [];
-  let y = 50;
+  let y = 64;
   for (const m of metrics) {
     parts.push(`<text x="12" y="${y}" font-weight="bold" font-size="13">${escapeXml(m.title)}</text>`);
     y += 8;
@@ -70,7 +70,8 @@ function svg(rows: Row[], note: string): string {
       const w = max > 0 ? Math.max(1, (BAR * v) / max) : 0;
       parts.push(`<text x="${LABEL - 8}" y="${y + 13}" text-anchor="end" font-size="12">${escapeXml(r.name)}</text>`);
       parts.push(`<rect x="${LABEL}" y="${y + 3}" width="${w.toFixed(1)}" height="13" fill="${r.name.startsWith('AWQ') ? '#2f6fb3' : r.name.startsWith('RTN') ? '#e08a2c' : '#9aa3ad'}"/>`);
-      parts.push(`<text x="${(LABEL + w + 6).toFixed(1)}" y="${y + 13}" font-size="12">${escapeXml(m.fmt(v))}</text>`);
+      const note = m === metrics[0] ? notes.get(r.name) : undefined;
+      parts.push(`<text x="${(LABEL + w + 6).toFixed(1)}" y="${y + 13}" font-size="12">${escapeXml(m.fmt(v) + (note === undefined ? '' : `  ${note}`))}</text>`);
       y += 18;
     }
     y += 22;
@@ -79,7 +80,7 @@ function svg(rows: Row[], note: string): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y + 10}" viewBox="0 0 ${W} ${y + 10}" font-family="sans-serif">`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="12" y="22" font-size="15" font-weight="bold">int4 quality on vila-shapes (300 held-out questions, group size ${G})</text>`,
-    `<text x="12" y="38" font-size="11" fill="#555">${escapeXml(note)}</text>`,
+    `<text x="12" y="38" font-size="11" fill="#555">bf16 = the trained model; RTN = round to nearest; AWQ calibrated on conversations of test/fixtures/vila-shapes-calib</text>`,
     ...parts,
     '</svg>',
   ].join('\n');
@@ -142,8 +143,8 @@ async function main(): Promise<void> {
     };
     mkdirSync(values.out!, { recursive: true });
     writeFileSync(join(values.out!, 'quant-quality.json'), `${JSON.stringify(report, null, 2)}\n`);
-    const note = paired.map((p) => `${p.name}: KL ×${p.klRatioVsRtn.toFixed(2)} of RTN (95% CI ${p.ci95.map((x) => x.toFixed(2)).join('–')})`).join('; ');
-    writeFileSync(join(values.out!, 'quant-quality.svg'), svg(rows, note));
+    const notes = new Map(paired.map((p) => [p.name, `×${p.klRatioVsRtn.toFixed(2)} (${p.ci95.map((x) => x.toFixed(2)).join('–')})`]));
+    writeFileSync(join(values.out!, 'quant-quality.svg'), svg(rows, notes));
     console.log('| model | exact match | answer perplexity | KL(bf16 ‖ model) per answer token | quantize time |');
     console.log('|---|---|---|---|---|');
     for (const r of rows) {
