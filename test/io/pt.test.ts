@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FormatError, WeightError } from '../../src/errors.js';
 import { openPt } from '../../src/io/pt.js';
-import type { WeightSource } from '../../src/io/weights.js';
+import { openWeights, type WeightSource } from '../../src/io/weights.js';
 import { WeightBinder } from '../../src/model/binder.js';
 
 const PT = 'test/fixtures/tinychat-awq/llm/tiny-w4-g128-awq-v2.pt';
@@ -113,5 +113,51 @@ describe('WeightBinder.takeLinear over the fixture', () => {
     } finally {
       src.close();
     }
+  });
+});
+
+describe('openWeights over torch files', () => {
+  const folder = (name: string, files: Record<string, Uint8Array | string>): string => {
+    const d = join(tmp, name);
+    mkdirSync(d);
+    for (const [f, data] of Object.entries(files)) writeFileSync(join(d, f), data);
+    return d;
+  };
+  const pkl = (name: string): Uint8Array => readFileSync(writePt(`${name}.tmp.pt`, statePickle(name, 0, [2, 3], [3, 1])));
+
+  it('reads sharded pytorch_model-*.bin through pytorch_model.bin.index.json, and never opens training_args.bin', () => {
+    const index = { metadata: {}, weight_map: { a: 'pytorch_model-00001-of-00002.bin', b: 'pytorch_model-00002-of-00002.bin' } };
+    const d = folder('bin-sharded', {
+      'pytorch_model-00001-of-00002.bin': pkl('a'),
+      'pytorch_model-00002-of-00002.bin': pkl('b'),
+      'pytorch_model.bin.index.json': JSON.stringify(index),
+      'training_args.bin': 'not a state dict',
+    });
+    const src = openWeights(d);
+    try {
+      expect(src.names().sort()).toEqual(['a', 'b']);
+      expect(Array.from(src.read('b').data as Float32Array)).toEqual([0, 1, 2, 3, 4, 5]);
+      expect(src.fileOf('b')).toBe(join(d, 'pytorch_model-00002-of-00002.bin'));
+    } finally {
+      src.close();
+    }
+    writeFileSync(join(d, 'pytorch_model.bin.index.json'), JSON.stringify({ weight_map: { a: 'pytorch_model-00002-of-00002.bin' } }));
+    expect(() => openWeights(d)).toThrow(/index places tensor 'a' in this shard, which lacks it/);
+  });
+
+  it('reads a single pytorch_model.bin, and several *.pt files as one source', () => {
+    const single = openWeights(folder('bin-single', { 'pytorch_model.bin': pkl('w'), 'training_args.bin': 'x' }));
+    expect(single.names()).toEqual(['w']);
+    single.close();
+    const two = openWeights(folder('pt-two', { 'part1.pt': pkl('x'), 'part2.pt': pkl('y') }));
+    expect(two.names().sort()).toEqual(['x', 'y']);
+    two.close();
+    const d = folder('pt-dup', { 'one.pt': pkl('z'), 'two.pt': pkl('z') });
+    expect(() => openWeights(d)).toThrow(FormatError);
+    expect(() => openWeights(d)).toThrow(/tensor 'z' is also in .*one\.pt/);
+  });
+
+  it('names what it looked for in a folder with no weights', () => {
+    expect(() => openWeights(folder('empty', { 'training_args.bin': 'x' }))).toThrow(/no model\.safetensors.*pytorch_model\.bin or \*\.pt file/);
   });
 });
