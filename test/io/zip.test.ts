@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -101,6 +101,68 @@ describe('ZipFile zip64', () => {
       expect(() => z.read('archive/x')).toThrow(/archive\/x.*method 8/);
     } finally {
       z.close();
+    }
+  });
+});
+
+describe('ZipFile past 4 GiB (a real sparse file)', () => {
+  it('reads an entry that starts past 4 GiB and a range 4.2 GiB into a 4.5 GiB entry', () => {
+    // Entry "big" holds 4.5 GiB (a hole: the file is sparse), entry "tail" starts after it;
+    // both need zip64 sizes and offsets. Written with positioned writes, so little disk is used.
+    const p = join(tmp, 'big.zip');
+    const big = 4.5 * 2 ** 30;
+    const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+    const tail = enc('bytes after four gibibytes');
+    const bytes: number[] = [];
+    const u16 = (x: number): void => void bytes.push(x & 0xff, (x >> 8) & 0xff);
+    const u32 = (x: number): void => void (u16(x & 0xffff), u16(x >>> 16));
+    const u64 = (x: number): void => void (u32(x % 2 ** 32), u32(Math.floor(x / 2 ** 32)));
+    const take = (): Uint8Array => new Uint8Array(bytes.splice(0));
+    const fd = openSync(p, 'w');
+    try {
+      const local = (name: string, size: number): Uint8Array => {
+        const n = enc(name);
+        u32(0x04034b50); u16(45); u16(0); u16(0); u16(0); u16(0); u32(0); u32(0xffffffff); u32(0xffffffff); u16(n.length); u16(20);
+        bytes.push(...n);
+        u16(0x0001); u16(16); u64(size); u64(size);
+        return take();
+      };
+      const h1 = local('archive/data/big', big);
+      writeSync(fd, h1, 0, h1.length, 0);
+      const off2 = h1.length + big;
+      const h2 = local('archive/data/tail', tail.length);
+      writeSync(fd, h2, 0, h2.length, off2);
+      writeSync(fd, tail, 0, tail.length, off2 + h2.length);
+      const cdOffset = off2 + h2.length + tail.length;
+      for (const [name, size, off] of [['archive/data/big', big, 0], ['archive/data/tail', tail.length, off2]] as const) {
+        const n = enc(name);
+        u32(0x02014b50); u16(45); u16(45); u16(0); u16(0); u16(0); u16(0); u32(0);
+        u32(0xffffffff); u32(0xffffffff); u16(n.length); u16(4 + 24); u16(0); u16(0); u16(0); u32(0); u32(0xffffffff);
+        bytes.push(...n);
+        u16(0x0001); u16(24); u64(size); u64(size); u64(off);
+      }
+      const cdSize = bytes.length;
+      const rec = cdOffset + cdSize;
+      u32(0x06064b50); u64(44); u16(45); u16(45); u32(0); u32(0); u64(2); u64(2); u64(cdSize); u64(cdOffset);
+      u32(0x07064b50); u32(0); u64(rec); u32(1);
+      u32(0x06054b50); u16(0); u16(0); u16(0xffff); u16(0xffff); u32(0xffffffff); u32(0xffffffff); u16(0);
+      const end = take();
+      writeSync(fd, end, 0, end.length, cdOffset);
+    } finally {
+      closeSync(fd);
+    }
+    expect(statSync(p).size).toBeGreaterThan(2 ** 32);
+    const z = ZipFile.open(p);
+    try {
+      expect(z.entry('archive/data/big').size).toBe(big);
+      expect(new TextDecoder().decode(z.read('archive/data/tail'))).toBe('bytes after four gibibytes');
+      expect(new TextDecoder().decode(z.read('archive/data/tail', 6, 5))).toBe('after');
+      const slice = z.read('archive/data/big', Math.floor(4.2 * 2 ** 30), 4096);
+      expect(slice.length).toBe(4096);
+      expect(slice.every((b) => b === 0)).toBe(true);
+    } finally {
+      z.close();
+      rmSync(p);
     }
   });
 });
