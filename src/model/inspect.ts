@@ -11,8 +11,10 @@ export interface PartSummary {
   readonly tensors: number;
   readonly parameters: number;
   readonly bytes: number;
-  /** Parameter count per stored dtype, e.g. { BF16: 2_700_000_000 }. */
+  /** Parameter count per stored dtype, e.g. { BF16: 2_700_000_000 }; int4 weights count as I4. */
   readonly dtypes: Record<string, number>;
+  /** AWQ int4 linears, if any: how many, in which stored layout(s). */
+  readonly int4?: { readonly linears: number; readonly layouts: string[] };
 }
 
 export interface ModelSummary {
@@ -24,18 +26,45 @@ export interface ModelSummary {
   readonly bytes: number;
 }
 
+/** The stored AWQ layout of the linear `base` (spec/awq.md §0), from its keys' dtypes alone. */
+function int4Layout(src: WeightSource, base: string): string {
+  const q = src.info(`${base}.qweight`).storedDtype;
+  if (src.has(`${base}.scaled_zeros`)) return 'TinyChat v2';
+  if (q === 'I16') return 'GEMVFast';
+  return 'AutoAWQ GEMM / llm-awq v1 GEMV';
+}
+
 function summarisePart(part: PartSummary['part'], src: WeightSource): PartSummary {
   const dtypes: Record<string, number> = {};
   let parameters = 0;
   let bytes = 0;
-  for (const name of src.names()) {
+  const names = src.names();
+  // Each packed word of an int4 qweight holds 4 (int16) or 8 (int32) weights; the linear's
+  // scales and zeros are quantization metadata, not parameters (their bytes still count).
+  const quantized = new Set(names.filter((n) => n.endsWith('.qweight')).map((n) => n.slice(0, -'.qweight'.length)));
+  const layouts = new Set<string>();
+  for (const name of names) {
     const info = src.info(name);
+    bytes += info.byteLength;
+    const dot = name.lastIndexOf('.');
+    const base = name.slice(0, dot);
+    const leaf = name.slice(dot + 1);
+    if (quantized.has(base)) {
+      if (leaf !== 'qweight') continue;
+      const n = numel(info.shape) * (info.storedDtype === 'I16' ? 4 : 8);
+      parameters += n;
+      dtypes['I4'] = (dtypes['I4'] ?? 0) + n;
+      layouts.add(int4Layout(src, base));
+      continue;
+    }
     const n = numel(info.shape);
     parameters += n;
-    bytes += info.byteLength;
     dtypes[info.storedDtype] = (dtypes[info.storedDtype] ?? 0) + n;
   }
-  return { part, dir: src.dir, tensors: src.names().length, parameters, bytes, dtypes };
+  return {
+    part, dir: src.dir, tensors: names.length, parameters, bytes, dtypes,
+    ...(quantized.size === 0 ? {} : { int4: { linears: quantized.size, layouts: [...layouts] } }),
+  };
 }
 
 export function inspectModel(root: string): ModelSummary {
@@ -89,6 +118,9 @@ export function formatSummary(s: ModelSummary): string {
   for (const p of s.parts) {
     const dt = Object.entries(p.dtypes).map(([d, n]) => `${d} ${fmtCount(n)}`).join(', ');
     lines.push(`  ${p.part.padEnd(12)} ${fmtCount(p.parameters)} parameters in ${p.tensors} tensors, ${(p.bytes / 1e6).toFixed(1)} MB (${dt})`);
+    if (p.int4 !== undefined) {
+      lines.push(`  ${''.padEnd(12)} int4 AWQ: ${p.int4.linears} linears, ${p.int4.layouts.join(' + ')}, group size ${llm.awqGroupSize ?? '128 (llm-awq default)'}`);
+    }
   }
   lines.push(`  total        ${fmtCount(s.parameters)} parameters, ${(s.bytes / 1e6).toFixed(1)} MB`);
   return lines.join('\n');

@@ -96,6 +96,18 @@ describe('vila CLI', () => {
     expect(json.parameters).toBeGreaterThan(0);
   });
 
+  it('inspect counts int4 weights (4 per int16 word), names the AWQ layout, and reads a .pt folder', () => {
+    const awq = join(import.meta.dirname, '../fixtures/tinychat-awq');
+    const text = vila('inspect', '--model', awq);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('int4 AWQ: 21 linears, TinyChat v2');
+    const json = JSON.parse(vila('inspect', '--model', awq, '--json').stdout) as { parts: { part: string; parameters: number; dtypes: Record<string, number> }[] };
+    const llm = json.parts.find((p) => p.part === 'llm')!;
+    // 3 layers × (q 256·256 + k, v 128·256 + o 256·256 + gate, up, down 768·256) int4 weights
+    expect(llm.dtypes['I4']).toBe(3 * (256 * 256 * 2 + 128 * 256 * 2 + 768 * 256 * 3));
+    expect(llm.dtypes['I16']).toBeUndefined();
+  });
+
   it('names a missing tensor and its folder', () => {
     const dir = copyFixture();
     const index = JSON.parse(readFileSync(join(dir, 'llm/model.safetensors.index.json'), 'utf8'));
