@@ -15,8 +15,27 @@
 // generic kernel of q4.cuh runs.
 // Larger m goes to matmul_q4_gemm.cu (tensor cores).
 //
-// Figures: not measured yet (written without a GPU); build/cuda/check_ops prints them (GB/s vs
-// the device copy, TFLOP/s, µs) and they belong here, per version, once run.
+// Versions (llm.c dev/cuda habit: v1 kept, later ones beside it; design notes above each):
+//   v1  the kernel above: 4 outputs per block, x through L1 per row (8 B of x per weight byte).
+//   v2  x staged once per block in shared memory (swizzled f32), a thread owns one 32-wide K slot
+//       of 8 rows (m = 1; 4 rows for m > 1) and reuses its x for all of them, 16 rows per block,
+//       all weight loads issued before x is staged; split-K only when x does not fit 44 KB.
+//   v3  v2 with 32 rows per block and split-K over gridDim.y chosen for ~2 blocks per SM, the
+//       partials summed in split order by the last block to arrive (atomic ticket): deterministic.
+//   v4  v3 with weights loaded by ld.global.nc.L1::no_allocate.L2::256B instead of __ldcs.
+// Selection: VILA_Q4_GEMV=1|2|3|4, read once at the first GEMV call; anything else (or unset)
+// means the default, Q4_GEMV_DEFAULT below (v3: written without a GPU; set it from the figures
+// of build/cuda/check_ops --bench-gemv). v2–v4 also need 16-byte aligned scales and zeros, else
+// v1 runs. check_ops checks every version in one process through the test-only C symbol
+// vila_q4_gemv_set_version (end of this file).
+//
+// Figures (H200, copy 4209 GB/s, weights from DRAM, before v2–v4 existed), v1, G=128, f16:
+//   m=1 4096×4096 979.5 GB/s (23.2%, 9.13 µs; graph of 20: 1102.8 GB/s, 8.11 µs),
+//   6912×2560 818.3 GB/s (19.4%, 11.53 µs), 2560×6912 947.0 GB/s (22.5%, 9.97 µs),
+//   14336×4096 1379 GB/s (32.7%, 22.68 µs); m=4 4096×4096 285.9 GB/s (6.8%, 31.64 µs).
+// v2–v4: not measured yet; build/cuda/check_ops --bench-gemv prints all versions side by side.
+
+#include <cstdlib>
 
 #include "q4.cuh"
 
@@ -179,6 +198,284 @@ vila_status q4_gemv(float *out, const float *x, const uint16_t *qw, const void *
   return launch_status("matmul_q4 (gemv)");
 }
 
+// ---- v2, v3, v4: x staged in shared memory, 8 rows per thread (m = 1) --------------------------
+//
+// v1 re-reads x through L1 once per output row: each lane's 32 f32 of x (128 B) serve one row's
+// 16 weight bytes, i.e. 8 bytes of x per weight byte, and the float4 loads of a warp touch 32
+// different 128-byte lines (32 L1 wavefronts per instruction). The kernel below (one template,
+// three host plans) changes three things:
+//  - the block stages its slice of x (m rows, f32, unrounded: the f32 accumulation and NMSE stay
+//    as v1's) once in shared memory, with float4 slots XOR-swizzled (phys = f ^ ((f>>3)&7) within
+//    each 8-float4 lane slot) so that the 8 lanes of a quarter-warp phase, whose slots are 128 B
+//    apart, hit 8 distinct bank groups: conflict-free 128-bit reads;
+//  - a thread owns one 32-wide K slot (tile t = slot/2, half slot&1; §2.3 layout) of RBW row
+//    blocks (4·RBW rows): it issues the 4·RBW 16-byte weight loads of those rows (plus their
+//    packed 4-row scale and zero words, one 8-byte load each) before using any, reads its 32 x
+//    values from shared memory once (m = 1) and reuses them for all 4·RBW rows: x traffic per
+//    weight byte drops from 8:1 to 1:1 (RBW = 2). For m > 1 (RBW = 1) each dequantized weight
+//    (round(q·s + sz) via __hfma2, bit-exact as v1) is used for all m rows of x.
+//    Warp coalescing: consecutive lanes own consecutive slots, so each load instruction reads 32
+//    full 32-byte sectors and the 4·RBW loads together read every byte of the lines they touch;
+//  - the first weights are requested before x is staged, so DRAM latency overlaps the staging.
+// Block: 256 threads = WR row groups × (256/WR) K threads; one block owns WR·RBW row blocks over a
+// K slice of `slice` slots. Partial sums: full-warp shuffles, then shared memory, in a fixed order.
+// Split-K (gridDim.y = S > 1): each block writes its partial (S, m, n) to scratch; the last block
+// of a row tile to arrive (an atomic ticket per tile, reset by that block) sums the S partials in
+// split order 0..S−1 and adds the bias: one launch, deterministic run to run whatever the arrival
+// order. S is forced > 1 when m·slice would not fit 44 KB of shared memory.
+//   v2: WR = 2 (16 rows per block at m = 1, 8 at m > 1), split-K only when shared memory forces it,
+//       weights read with __ldcs (evict-first streaming).
+//   v3: WR = 4 (32 rows per block at m = 1: half v2's x staging per weight byte), split-K chosen
+//       so the grid has about 2 blocks per SM (never more splits than K-iterations per thread).
+//   v4: v3 with weights read by ld.global.nc.L1::no_allocate.L2::256B (read-only path, no L1
+//       allocation, 256-byte L2 prefetch).
+
+enum { LD_CS = 0, LD_NA = 1 };
+constexpr int QX_THREADS = 256;
+constexpr int QX_SMEM_BYTES = 44 * 1024;  // dynamic x slice; + ≤ 2 KB static stays under 48 KB
+constexpr int QX_TICKETS = 16384;
+__device__ unsigned int g_q4_tickets[QX_TICKETS];  // zero at load; each split-K tile resets its own
+
+template <int LD>
+__device__ __forceinline__ uint4 ld_w(const uint4 *p) {
+  if (LD == LD_CS) return __ldcs(p);
+  uint4 r;
+  asm("ld.global.nc.L1::no_allocate.L2::256B.v4.u32 {%0, %1, %2, %3}, [%4];"
+      : "=r"(r.x), "=r"(r.y), "=r"(r.z), "=r"(r.w)
+      : "l"(p));
+  return r;
+}
+
+/** The scale (or zero) words of 4 consecutive outputs o..o+3 of group row g: one 8- or 16-byte load. */
+template <vila_dtype SD>
+struct Quad {
+  typename Deq32<SD>::Raw v[4];
+  __device__ __forceinline__ void load(const void *p, size_t i) {
+    if constexpr (SD == VILA_F32) {
+      const float4 f = __ldg(reinterpret_cast<const float4 *>(static_cast<const float *>(p) + i));
+      v[0] = f.x, v[1] = f.y, v[2] = f.z, v[3] = f.w;
+    } else {
+      const uint2 u = __ldg(reinterpret_cast<const uint2 *>(static_cast<const unsigned short *>(p) + i));
+      v[0] = (unsigned short)(u.x & 0xffff), v[1] = (unsigned short)(u.x >> 16);
+      v[2] = (unsigned short)(u.y & 0xffff), v[3] = (unsigned short)(u.y >> 16);
+    }
+  }
+  __device__ __forceinline__ void zero() {
+#pragma unroll
+    for (int r = 0; r < 4; r++) v[r] = 0;
+  }
+};
+
+template <vila_dtype SD, int MAXM, int RBW, int WR, int LD>
+__global__ void __launch_bounds__(QX_THREADS) q4_gemv_x_kernel(float *__restrict__ out, float *__restrict__ partial,
+                                                               const float *__restrict__ x, const uint16_t *__restrict__ qw,
+                                                               const void *s, const void *z, int G, const void *bias,
+                                                               vila_dtype bias_dtype, int m, int n, int k, int slice) {
+  constexpr int KT = QX_THREADS / WR, KW = KT / 32, ROWS = 4 * RBW;
+  static_assert(KT % 32 == 0, "K threads must be whole warps");
+  extern __shared__ float4 xs[];  // [m][slice·8] float4, swizzled within each slot
+  __shared__ float red[WR][KW][MAXM][ROWS];
+  __shared__ int is_last;
+  const int tid = threadIdx.x, wr = tid / KT, kt = tid % KT, kw = kt >> 5, lane = tid & 31;
+  const int nrb = n >> 2, slots = k >> 5;
+  const int s0 = blockIdx.y * slice, ns = min(slice, slots - s0);
+  const int rb0 = (blockIdx.x * WR + wr) * RBW;
+  const size_t kq = (size_t)(k >> 3);  // uint4 per row block
+
+  uint4 q[ROWS];
+  Quad<SD> sq[RBW], zq[RBW];
+  auto load = [&](int sl) {
+    const int gs = s0 + sl;
+    const size_t g = (size_t)((gs << 5) / G) * n;
+#pragma unroll
+    for (int b = 0; b < RBW; b++) {
+      const int rb = rb0 + b;
+      if (rb < nrb) {
+        const uint4 *p = reinterpret_cast<const uint4 *>(qw) + rb * kq + (size_t)(gs >> 1) * 8 + (gs & 1);
+#pragma unroll
+        for (int r = 0; r < 4; r++) q[b * 4 + r] = ld_w<LD>(p + 2 * r);
+        sq[b].load(s, g + 4 * rb);
+        zq[b].load(z, g + 4 * rb);
+      } else {
+#pragma unroll
+        for (int r = 0; r < 4; r++) q[b * 4 + r] = make_uint4(0, 0, 0, 0);
+        sq[b].zero(), zq[b].zero();
+      }
+    }
+  };
+
+  float acc[MAXM][ROWS];
+#pragma unroll
+  for (int i = 0; i < MAXM; i++)
+#pragma unroll
+    for (int r = 0; r < ROWS; r++) acc[i][r] = 0.0f;
+
+  if (kt < ns) load(kt);  // weights in flight while x is staged
+  {
+    const int per = slice * 8;
+    const float4 *xg = reinterpret_cast<const float4 *>(x) + (size_t)s0 * 8;
+    const int kf = k >> 2;
+    for (int i = 0; i < m; i++)
+      for (int f = tid; f < ns * 8; f += QX_THREADS) xs[i * per + ((f & ~7) | ((f ^ (f >> 3)) & 7))] = __ldg(xg + (size_t)i * kf + f);
+  }
+  __syncthreads();
+
+  for (int sl = kt; sl < ns; sl += KT) {
+    if (sl != kt) load(sl);
+    const int sw = sl & 7;
+    if constexpr (MAXM == 1) {
+      float xr[32];
+      const float4 *xp = xs + sl * 8;
+#pragma unroll
+      for (int j = 0; j < 8; j++) {
+        const float4 v = xp[j ^ sw];
+        xr[4 * j] = v.x, xr[4 * j + 1] = v.y, xr[4 * j + 2] = v.z, xr[4 * j + 3] = v.w;
+      }
+#pragma unroll
+      for (int b = 0; b < RBW; b++)
+#pragma unroll
+        for (int r = 0; r < 4; r++) {
+          float w[32];
+          Deq32<SD>::run(q[b * 4 + r], sq[b].v[r], zq[b].v[r], w);
+          float a = acc[0][b * 4 + r];
+#pragma unroll
+          for (int e = 0; e < 32; e++) a = fmaf(xr[e], w[e], a);
+          acc[0][b * 4 + r] = a;
+        }
+    } else {
+#pragma unroll
+      for (int b = 0; b < RBW; b++)
+#pragma unroll
+        for (int r = 0; r < 4; r++) {
+          float w[32];
+          Deq32<SD>::run(q[b * 4 + r], sq[b].v[r], zq[b].v[r], w);
+#pragma unroll
+          for (int i = 0; i < MAXM; i++) {
+            if (i < m) {
+              const float4 *xp = xs + i * slice * 8 + sl * 8;
+              float a = acc[i][b * 4 + r];
+#pragma unroll
+              for (int j = 0; j < 8; j++) {
+                const float4 v = xp[j ^ sw];
+                a = fmaf(v.x, w[4 * j], a);
+                a = fmaf(v.y, w[4 * j + 1], a);
+                a = fmaf(v.z, w[4 * j + 2], a);
+                a = fmaf(v.w, w[4 * j + 3], a);
+              }
+              acc[i][b * 4 + r] = a;
+            }
+          }
+        }
+    }
+  }
+
+#pragma unroll
+  for (int i = 0; i < MAXM; i++)
+    if (i < m)
+#pragma unroll
+      for (int r = 0; r < ROWS; r++) {
+        const float a = warp_sum(acc[i][r]);
+        if (lane == 0) red[wr][kw][i][r] = a;
+      }
+  __syncthreads();
+
+  const bool split = gridDim.y > 1;
+  for (int idx = tid; idx < WR * MAXM * ROWS; idx += QX_THREADS) {
+    const int w_ = idx / (MAXM * ROWS), i = (idx / ROWS) % MAXM, r = idx % ROWS;
+    const int o = (blockIdx.x * WR + w_) * ROWS + r;
+    if (i >= m || o >= n) continue;
+    float sum = 0.0f;
+#pragma unroll
+    for (int c = 0; c < KW; c++) sum += red[w_][c][i][r];
+    if (split)
+      partial[((size_t)blockIdx.y * m + i) * n + o] = sum;
+    else
+      out[(size_t)i * n + o] = sum + (bias != nullptr ? load_f(bias, bias_dtype, o) : 0.0f);
+  }
+  if (!split) return;
+
+  // split-K: the last block of this row tile sums the partials in split order (deterministic)
+  __threadfence();
+  __syncthreads();
+  if (tid == 0) is_last = atomicAdd(&g_q4_tickets[blockIdx.x], 1u) == gridDim.y - 1;
+  __syncthreads();
+  if (!is_last) return;
+  __threadfence();
+  for (int idx = tid; idx < WR * ROWS * MAXM; idx += QX_THREADS) {
+    const int i = idx / (WR * ROWS), oo = idx % (WR * ROWS);
+    const int o = blockIdx.x * WR * ROWS + oo;
+    if (i >= m || o >= n) continue;
+    float sum = 0.0f;
+    for (int p = 0; p < (int)gridDim.y; p++) sum += __ldcg(partial + ((size_t)p * m + i) * n + o);
+    out[(size_t)i * n + o] = sum + (bias != nullptr ? load_f(bias, bias_dtype, o) : 0.0f);
+  }
+  if (tid == 0) g_q4_tickets[blockIdx.x] = 0;
+}
+
+template <vila_dtype SD, int MAXM, int WR, int LD>
+vila_status q4_gemv_x_launch(float *out, const float *x, const uint16_t *qw, const void *s, const void *z, int G,
+                             const void *bias, vila_dtype bias_dtype, int m, int n, int k, bool fill, bool *done) {
+  constexpr int RBW = MAXM == 1 ? 2 : 1, KT = QX_THREADS / WR;
+  const int nrb = n / 4, slots = k / 32;
+  const int tiles = ceil_div(nrb, WR * RBW);
+  int S = 1;
+  if (fill) {
+    const int target = 2 * sm_count();
+    if (tiles < target) S = std::min(ceil_div(target, tiles), ceil_div(slots, KT));
+  }
+  const int max_slice = QX_SMEM_BYTES / (m * 32 * (int)sizeof(float));  // slots of x that fit
+  S = std::max(S, ceil_div(slots, max_slice));
+  S = std::min(S, slots);
+  const int slice = ceil_div(slots, S);
+  S = ceil_div(slots, slice);
+  if (S > 1 && (tiles > QX_TICKETS || S > 65535)) return VILA_OK;  // *done stays false: v1 runs
+  float *partial = nullptr;
+  if (S > 1) {
+    void *p;
+    const vila_status st = scratch(SCRATCH_SPLITK, (size_t)S * m * n * sizeof(float), &p);
+    if (st != VILA_OK) return st;
+    partial = static_cast<float *>(p);
+  }
+  const size_t smem = (size_t)m * slice * 32 * sizeof(float);
+  q4_gemv_x_kernel<SD, MAXM, RBW, WR, LD><<<dim3(tiles, S), QX_THREADS, smem, stream()>>>(out, partial, x, qw, s, z, G, bias,
+                                                                                          bias_dtype, m, n, k, slice);
+  *done = true;
+  return launch_status("matmul_q4 (gemv v2-4)");
+}
+
+template <vila_dtype SD, int WR, int LD>
+vila_status q4_gemv_x(float *out, const float *x, const uint16_t *qw, const void *s, const void *z, int G, const void *bias,
+                      vila_dtype bias_dtype, int m, int n, int k, bool fill, bool *done) {
+  if (m == 1) return q4_gemv_x_launch<SD, 1, WR, LD>(out, x, qw, s, z, G, bias, bias_dtype, m, n, k, fill, done);
+  if (m <= 4) return q4_gemv_x_launch<SD, 4, WR, LD>(out, x, qw, s, z, G, bias, bias_dtype, m, n, k, fill, done);
+  return q4_gemv_x_launch<SD, 8, WR, LD>(out, x, qw, s, z, G, bias, bias_dtype, m, n, k, fill, done);
+}
+
+template <vila_dtype SD>
+vila_status q4_gemv_version(int v, float *out, const float *x, const uint16_t *qw, const void *s, const void *z, int G,
+                            const void *bias, vila_dtype bias_dtype, int m, int n, int k) {
+  bool done = false;
+  vila_status st = VILA_OK;
+  if (v == 2) st = q4_gemv_x<SD, 2, LD_CS>(out, x, qw, s, z, G, bias, bias_dtype, m, n, k, false, &done);
+  else if (v == 3) st = q4_gemv_x<SD, 4, LD_CS>(out, x, qw, s, z, G, bias, bias_dtype, m, n, k, true, &done);
+  else if (v == 4) st = q4_gemv_x<SD, 4, LD_NA>(out, x, qw, s, z, G, bias, bias_dtype, m, n, k, true, &done);
+  if (st != VILA_OK || done) return st;
+  return q4_gemv<SD>(out, x, qw, s, z, G, bias, bias_dtype, m, n, k);
+}
+
+constexpr int Q4_GEMV_VERSIONS = 4;
+constexpr int Q4_GEMV_DEFAULT = 3;
+int g_gemv_version = 0;  // 0: VILA_Q4_GEMV not read yet
+
+int gemv_version() {
+  if (g_gemv_version == 0) {
+    const char *e = getenv("VILA_Q4_GEMV");
+    const int v = e != nullptr ? atoi(e) : 0;
+    g_gemv_version = v >= 1 && v <= Q4_GEMV_VERSIONS ? v : Q4_GEMV_DEFAULT;
+  }
+  return g_gemv_version;
+}
+
 }  // namespace
 
 vila_status q4_generic(float *out, const float *x, const uint16_t *qw, const void *s, const void *z, vila_dtype sd, int G,
@@ -212,12 +509,27 @@ extern "C" vila_status vila_matmul_q4_f32(float *out, const float *x, const uint
   if (m <= 8) {
     if (!fast || !aligned16(qweight) || !aligned16(x))
       return q4_generic(out, x, qweight, scales, scaled_zeros, scale_dtype, group_size, bias, bias_dtype, m, n, k);
+    // v2+ read 4 outputs' scales and zeros with one 8- or 16-byte load: they need aligned arrays
+    const int v = aligned16(scales) && aligned16(scaled_zeros) ? gemv_version() : 1;
     switch (scale_dtype) {
-      case VILA_F16: return q4_gemv<VILA_F16>(out, x, qweight, scales, scaled_zeros, group_size, bias, bias_dtype, m, n, k);
-      case VILA_BF16: return q4_gemv<VILA_BF16>(out, x, qweight, scales, scaled_zeros, group_size, bias, bias_dtype, m, n, k);
-      default: return q4_gemv<VILA_F32>(out, x, qweight, scales, scaled_zeros, group_size, bias, bias_dtype, m, n, k);
+      case VILA_F16: return q4_gemv_version<VILA_F16>(v, out, x, qweight, scales, scaled_zeros, group_size, bias, bias_dtype, m, n, k);
+      case VILA_BF16: return q4_gemv_version<VILA_BF16>(v, out, x, qweight, scales, scaled_zeros, group_size, bias, bias_dtype, m, n, k);
+      default: return q4_gemv_version<VILA_F32>(v, out, x, qweight, scales, scaled_zeros, group_size, bias, bias_dtype, m, n, k);
     }
   }
   if (!fast) return q4_generic(out, x, qweight, scales, scaled_zeros, scale_dtype, group_size, bias, bias_dtype, m, n, k);
   return q4_gemm(out, x, qweight, scales, scaled_zeros, scale_dtype, group_size, bias, bias_dtype, m, n, k);
 }
+
+/**
+ * Test-only (cuda/test/check_ops.cu; not in vila_cuda.h): select the int4 GEMV version for the
+ * following calls, as VILA_Q4_GEMV would. v = 0 only reads. Returns the version in force after the
+ * call (the default or VILA_Q4_GEMV when never set), or -1 for a v outside 0..count.
+ */
+extern "C" int vila_q4_gemv_set_version(int v) {
+  if (v < 0 || v > Q4_GEMV_VERSIONS) return -1;
+  if (v > 0) g_gemv_version = v;
+  return gemv_version();
+}
+/** Test-only: how many int4 GEMV versions there are (1..count). */
+extern "C" int vila_q4_gemv_versions(void) { return Q4_GEMV_VERSIONS; }

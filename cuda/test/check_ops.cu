@@ -3,6 +3,10 @@
 //   build/cuda/check_ops            all correctness cases, then the benchmarks and a table
 //   build/cuda/check_ops --no-bench correctness only
 //   build/cuda/check_ops --bench    benchmarks only
+//   build/cuda/check_ops --bench-gemv  int4 GEMV versions only (VILA_Q4_GEMV=1..N, see
+//                                   kernels/matmul_q4_gemv.cu): GB/s, % of copy and µs per version
+//                                   and shape, plain launches and a CUDA graph of 20, then the
+//                                   fastest version per shape (< 30 s)
 //   build/cuda/check_ops --selftest host-only checks of the checker's own helpers (no GPU needed)
 //   build/cuda/check_ops --quick    the small and ragged cases only, no benchmarks (for
 //                                   compute-sanitizer build/cuda/check_ops --quick)
@@ -34,6 +38,10 @@
 #include <vector>
 
 #include "../include/vila_cuda.h"
+
+// Test-only symbols of the kernel library (kernels/matmul_q4_gemv.cu; not part of vila_cuda.h).
+extern "C" int vila_q4_gemv_set_version(int v);  // v = 0 reads; returns the version in force
+extern "C" int vila_q4_gemv_versions(void);
 
 // ---- helpers ---------------------------------------------------------------------------------
 
@@ -401,6 +409,56 @@ static void case_q4_exact(int n, int k, int G, vila_dtype sdt, uint32_t seed) {
 
 // ---- norms, activations, elementwise -----------------------------------------------------------
 
+/**
+ * One int4 GEMV problem checked under every GEMV version (VILA_Q4_GEMV 1..N) in this process:
+ * inputs and reference built once; each version runs twice and must give bit-identical outputs
+ * (split-K reductions are in a fixed order), within `tol` of the reference.
+ */
+static void case_q4_versions(int m, int n, int k, int G, vila_dtype sdt, bool with_bias, double tol, uint32_t seed) {
+  if (skip((double)m * n * k)) return;
+  std::mt19937 rng(seed);
+  Q4Host w = make_q4(n, k, G, sdt, rng);
+  std::vector<float> x = rand_f((size_t)m * k, rng);
+  HostW b = make_w(n, VILA_F16, rng, -0.5f, 0.5f);
+  Dev dx = dev_vec(x), dq = dev_vec(w.qweight), ds = dev_from(w.scales.bytes.data(), w.scales.bytes.size()),
+      dz = dev_from(w.zeros.bytes.data(), w.zeros.bytes.size()), db = dev_from(b.bytes.data(), b.bytes.size());
+  const auto rows = sample_rows(m);
+  const auto ref = ref_matmul(x, w.deq, with_bias ? &b.val : nullptr, m, n, k, rows);
+  const int keep = vila_q4_gemv_set_version(0);
+  for (int v = 1; v <= vila_q4_gemv_versions(); v++) {
+    if (vila_q4_gemv_set_version(v) != v) {
+      printf("FAIL vila_q4_gemv_set_version(%d)\n", v);
+      g_fail++;
+      continue;
+    }
+    Dev o1 = dev_alloc((size_t)m * n * 4), o2 = dev_alloc((size_t)m * n * 4);
+    for (Dev *o : {&o1, &o2})
+      VCHECK(vila_matmul_q4_f32(o->f(), dx.f(), static_cast<const uint16_t *>(dq.p()), ds.p(), dz.p(), sdt, G,
+                                with_bias ? db.p() : nullptr, VILA_F16, m, n, k));
+    VCHECK(vila_sync());
+    const std::vector<float> a = download(o1, (size_t)m * n), c = download(o2, (size_t)m * n);
+    const bool same = memcmp(a.data(), c.data(), a.size() * 4) == 0;
+    char name[128];
+    snprintf(name, sizeof name, "q4 GEMV v%d %s G=%d m=%d n=%d k=%d%s%s", v, dts(sdt), G, m, n, k, with_bias ? " +bias" : "",
+             same ? "" : " NONDETERMINISTIC");
+    report(name, o1, (size_t)m * n, ref, row_indices(rows, n), same ? tol : -1.0);
+    dev_free(o1), dev_free(o2);
+  }
+  vila_q4_gemv_set_version(keep);
+  dev_free(dx), dev_free(dq), dev_free(ds), dev_free(dz), dev_free(db);
+}
+
+/** case_q4_exact under every GEMV version (m = 8: the bit-exact dequantization of each path). */
+static void case_q4_exact_versions(int n, int k, int G, vila_dtype sdt, uint32_t seed) {
+  const int keep = vila_q4_gemv_set_version(0);
+  for (int v = 1; v <= vila_q4_gemv_versions(); v++) {
+    vila_q4_gemv_set_version(v);
+    printf("     (GEMV v%d) ", v);
+    case_q4_exact(n, k, G, sdt, seed);
+  }
+  vila_q4_gemv_set_version(keep);
+}
+
 static void case_norm(bool layer, int m, int n, vila_dtype dt, double tol, uint32_t seed) {
   if (skip((double)m * n * 100)) return;
   std::mt19937 rng(seed);
@@ -721,6 +779,25 @@ static void run_checks() {
   case_q4(33, 100, 192, 64, VILA_F32, true, 1e-10, 37);
   case_q4(20, 96, 320, 64, VILA_BF16, false, 1e-8, 38);
   case_q4(40, 64, 128, 16, VILA_BF16, false, 1e-10, 39);
+  // every int4 GEMV version (VILA_Q4_GEMV) at the decode shapes, in this process
+  printf("-- int4 GEMV versions 1..%d (default %d)\n", vila_q4_gemv_versions(), vila_q4_gemv_set_version(0));
+  case_q4_versions(1, 4096, 4096, 128, VILA_F16, false, 1e-10, 80);
+  case_q4_versions(4, 4096, 4096, 128, VILA_F16, true, 1e-10, 81);
+  case_q4_versions(1, 6912, 2560, 128, VILA_F16, true, 1e-10, 82);
+  case_q4_versions(4, 6912, 2560, 128, VILA_BF16, false, 1e-10, 83);
+  case_q4_versions(1, 2560, 6912, 128, VILA_BF16, true, 1e-10, 84);
+  case_q4_versions(4, 2560, 6912, 128, VILA_F16, false, 1e-10, 85);
+  case_q4_versions(1, 14336, 4096, 128, VILA_F16, false, 1e-10, 86);
+  case_q4_versions(1, 4096, 4096, 64, VILA_BF16, false, 1e-10, 87);
+  case_q4_versions(2, 4096, 4096, 64, VILA_F16, true, 1e-10, 88);
+  case_q4_versions(8, 4096, 4096, 128, VILA_F32, false, 1e-10, 89);
+  case_q4_versions(1, 100, 192, 64, VILA_F16, true, 1e-10, 90);
+  case_q4_versions(4, 100, 192, 64, VILA_BF16, false, 1e-10, 91);
+  case_q4_versions(7, 100, 192, 64, VILA_F32, true, 1e-10, 92);
+  case_q4_versions(3, 64, 128, 32, VILA_F16, false, 1e-10, 93);
+  case_q4_exact_versions(256, 512, 128, VILA_F16, 20);
+  case_q4_exact_versions(100, 192, 64, VILA_BF16, 21);
+  case_q4_exact_versions(64, 384, 32, VILA_F32, 22);
   // norms, activations, elementwise
   case_norm(false, 1, 2560, VILA_BF16, 1e-11, 40);
   case_norm(false, 300, 4096, VILA_F16, 1e-11, 41);
@@ -993,13 +1070,98 @@ static void run_bench() {
   for (const auto &r : rows) printf("| %-58s | %10.1f | %-8s | %-30s |\n", r.what.c_str(), r.value, r.unit.c_str(), r.note.c_str());
 }
 
+/**
+ * --bench-gemv: every int4 GEMV version at the decode shapes, weights from DRAM (copies rotated
+ * past 3x L2), plain back-to-back launches and a CUDA graph of 20; then the fastest per shape.
+ */
+static void run_bench_gemv() {
+  cudaDeviceProp prop;
+  cudaGetDeviceProperties(&prop, 0);
+  const size_t l2 = prop.l2CacheSize > 0 ? (size_t)prop.l2CacheSize : (size_t)50 << 20;
+  const size_t cb = (size_t)512 << 20;
+  void *c0, *c1;
+  VCHECK(vila_malloc(&c0, cb));
+  VCHECK(vila_malloc(&c1, cb));
+  VCHECK(vila_memset0(c0, cb));
+  const double tcopy = time_ms([&](int) { cudaMemcpyAsync(c1, c0, cb, cudaMemcpyDeviceToDevice, nullptr); }, 2, 7, 5);
+  const double copy_gbs = 2.0 * cb / (tcopy * 1e-3) / 1e9;
+  VCHECK(vila_free(c0));
+  VCHECK(vila_free(c1));
+  const int nv = vila_q4_gemv_versions(), keep = vila_q4_gemv_set_version(0);
+  printf("== int4 GEMV versions (G=128, f16 scales; weights rotate over copies > 3x L2; median of 9 batches of 20;\n"
+         "   device copy %.1f GB/s; default version %d; bytes = qweight + scales/zeros read + x + out)\n",
+         copy_gbs, keep);
+  struct S {
+    int m, n, k;
+  };
+  const S shapes[] = {{1, 4096, 4096}, {1, 6912, 2560}, {1, 2560, 6912}, {1, 14336, 4096}, {4, 4096, 4096}};
+  std::string verdict;
+  for (const auto &s : shapes) {
+    std::mt19937 rng(500 + s.n + s.m);
+    Q4Host w = make_q4(s.n, s.k, 128, VILA_F16, rng);
+    const size_t wq = w.qweight.size() * 2, wsb = w.scales.bytes.size();
+    const int copies = (int)std::min<size_t>(64, std::max<size_t>(2, (3 * l2) / (wq + 2 * wsb) + 1));
+    std::vector<void *> qs(copies), ss(copies), zs(copies);
+    for (int c = 0; c < copies; c++) {
+      VCHECK(vila_malloc(&qs[c], wq));
+      VCHECK(vila_malloc(&ss[c], wsb));
+      VCHECK(vila_malloc(&zs[c], wsb));
+      VCHECK(vila_upload(qs[c], w.qweight.data(), wq));
+      VCHECK(vila_upload(ss[c], w.scales.bytes.data(), wsb));
+      VCHECK(vila_upload(zs[c], w.zeros.bytes.data(), wsb));
+    }
+    std::vector<float> x = rand_f((size_t)s.m * s.k, rng);
+    void *dx, *dout;
+    VCHECK(vila_malloc(&dx, x.size() * 4));
+    VCHECK(vila_upload(dx, x.data(), x.size() * 4));
+    VCHECK(vila_malloc(&dout, (size_t)s.m * s.n * 4));
+    auto call = [&](int i) {
+      const int c = i % copies;
+      vila_matmul_q4_f32((float *)dout, (const float *)dx, (const uint16_t *)qs[c], ss[c], zs[c], VILA_F16, 128, nullptr, VILA_F16, s.m,
+                         s.n, s.k);
+    };
+    const size_t bytes = wq + 2 * (size_t)(s.k / 128) * s.n * 2 + x.size() * 4 + (size_t)s.m * s.n * 4;
+    int best = 0, bestg = 0;
+    double best_us = 1e30, bestg_us = 1e30;
+    for (int v = 1; v <= nv; v++) {
+      vila_q4_gemv_set_version(v);
+      const double ms = time_ms(call), gms = time_graph_ms(call);
+      const vila_status st = vila_sync();
+      const double gbs = bytes / (ms * 1e-3) / 1e9, ggbs = bytes / (gms * 1e-3) / 1e9;
+      printf("v%d m=%d n=%5d k=%5d: %7.1f GB/s %5.1f%% of copy %7.2f us | graph of 20: %7.1f GB/s %5.1f%% %7.2f us%s\n", v, s.m, s.n,
+             s.k, gbs, 100 * gbs / copy_gbs, ms * 1e3, ggbs, 100 * ggbs / copy_gbs, gms * 1e3, st == VILA_OK ? "" : "  ERROR");
+      if (st != VILA_OK) {
+        printf("   %s\n", vila_last_error());
+        g_fail++;
+        continue;
+      }
+      if (ms * 1e3 < best_us) best_us = ms * 1e3, best = v;
+      if (gms * 1e3 < bestg_us) bestg_us = gms * 1e3, bestg = v;
+    }
+    char buf[160];
+    snprintf(buf, sizeof buf, "%s%dx%d m=%d: v%d (%.2f us) / graph v%d (%.2f us)", verdict.empty() ? "" : "; ", s.n, s.k, s.m, best,
+             best_us, bestg, bestg_us);
+    verdict += buf;
+    for (int c = 0; c < copies; c++) {
+      VCHECK(vila_free(qs[c]));
+      VCHECK(vila_free(ss[c]));
+      VCHECK(vila_free(zs[c]));
+    }
+    VCHECK(vila_free(dx));
+    VCHECK(vila_free(dout));
+  }
+  vila_q4_gemv_set_version(keep);
+  printf("fastest (plain / graph): %s\n", verdict.c_str());
+}
+
 int main(int argc, char **argv) {
-  bool checks = true, bench = true;
+  bool checks = true, bench = true, bench_gemv = false;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--no-bench")) bench = false;
     else if (!strcmp(argv[i], "--bench")) checks = false;
     else if (!strcmp(argv[i], "--quick")) g_quick = true, bench = false;
     else if (!strcmp(argv[i], "--selftest")) return host_selftest() ? 1 : 0;
+    else if (!strcmp(argv[i], "--bench-gemv")) bench_gemv = true, checks = false, bench = false;
   }
   if (host_selftest()) g_fail++;
   const auto t0 = std::chrono::steady_clock::now();
@@ -1015,6 +1177,7 @@ int main(int argc, char **argv) {
   printf("device: %s (sm_%d%d, %.1f GiB), %d device(s)\n", name, major, minor, mem / 1073741824.0, count);
   if (checks) run_checks();
   if (bench) run_bench();
+  if (bench_gemv) run_bench_gemv();
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   printf("\n%s: %d passed, %d failed, %.1f s\n", g_fail ? "FAILED" : "OK", g_pass, g_fail, secs);
   return g_fail ? 1 : 0;
