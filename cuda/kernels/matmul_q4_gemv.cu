@@ -23,7 +23,8 @@
 //   v3  v2 with 32 rows per block and split-K over gridDim.y chosen for ~2 blocks per SM, the
 //       partials summed in split order by the last block to arrive (atomic ticket): deterministic.
 //   v4  v3 with weights loaded by ld.global.nc.L1::no_allocate.L2::256B instead of __ldcs.
-// Selection: VILA_Q4_GEMV=1|2|3|4, read once at the first GEMV call; anything else (or unset)
+//   v5  v3 with 4 rows per thread at m = 1 (16 rows per block): more, lighter threads.
+// Selection: VILA_Q4_GEMV=1|2|3|4|5, read once at the first GEMV call; anything else (or unset)
 // means the default, Q4_GEMV_DEFAULT below (v3: written without a GPU; set it from the figures
 // of build/cuda/check_ops --bench-gemv). v2–v4 also need 16-byte aligned scales and zeros, else
 // v1 runs. check_ops checks every version in one process through the test-only C symbol
@@ -198,7 +199,7 @@ vila_status q4_gemv(float *out, const float *x, const uint16_t *qw, const void *
   return launch_status("matmul_q4 (gemv)");
 }
 
-// ---- v2, v3, v4: x staged in shared memory, 8 rows per thread (m = 1) --------------------------
+// ---- v2 to v5: x staged in shared memory, 8 rows per thread (m = 1) --------------------------
 //
 // v1 re-reads x through L1 once per output row: each lane's 32 f32 of x (128 B) serve one row's
 // 16 weight bytes, i.e. 8 bytes of x per weight byte, and the float4 loads of a warp touch 32
@@ -229,6 +230,10 @@ vila_status q4_gemv(float *out, const float *x, const uint16_t *qw, const void *
 //       so the grid has about 2 blocks per SM (never more splits than K-iterations per thread).
 //   v4: v3 with weights read by ld.global.nc.L1::no_allocate.L2::256B (read-only path, no L1
 //       allocation, 256-byte L2 prefetch).
+//   v5: v3 with 4 rows per thread at m = 1 too (RBW = 1: 16 rows per block, x reused 4×): half
+//       the registers and twice the threads (and blocks) for the same bytes, so more warps per SM
+//       to overlap the dequantize-and-FMA work (~2.75 instructions per weight) with DRAM latency.
+//       For m > 1 it is v3.
 
 enum { LD_CS = 0, LD_NA = 1 };
 constexpr int QX_THREADS = 256;
@@ -412,10 +417,10 @@ __global__ void __launch_bounds__(QX_THREADS) q4_gemv_x_kernel(float *__restrict
   if (tid == 0) g_q4_tickets[blockIdx.x] = 0;
 }
 
-template <vila_dtype SD, int MAXM, int WR, int LD>
+template <vila_dtype SD, int MAXM, int WR, int LD, int RBW1>
 vila_status q4_gemv_x_launch(float *out, const float *x, const uint16_t *qw, const void *s, const void *z, int G,
                              const void *bias, vila_dtype bias_dtype, int m, int n, int k, bool fill, bool *done) {
-  constexpr int RBW = MAXM == 1 ? 2 : 1, KT = QX_THREADS / WR;
+  constexpr int RBW = MAXM == 1 ? RBW1 : 1, KT = QX_THREADS / WR;
   const int nrb = n / 4, slots = k / 32;
   const int tiles = ceil_div(nrb, WR * RBW);
   int S = 1;
@@ -440,15 +445,15 @@ vila_status q4_gemv_x_launch(float *out, const float *x, const uint16_t *qw, con
   q4_gemv_x_kernel<SD, MAXM, RBW, WR, LD><<<dim3(tiles, S), QX_THREADS, smem, stream()>>>(out, partial, x, qw, s, z, G, bias,
                                                                                           bias_dtype, m, n, k, slice);
   *done = true;
-  return launch_status("matmul_q4 (gemv v2-4)");
+  return launch_status("matmul_q4 (gemv v2-5)");
 }
 
-template <vila_dtype SD, int WR, int LD>
+template <vila_dtype SD, int WR, int LD, int RBW1 = 2>
 vila_status q4_gemv_x(float *out, const float *x, const uint16_t *qw, const void *s, const void *z, int G, const void *bias,
                       vila_dtype bias_dtype, int m, int n, int k, bool fill, bool *done) {
-  if (m == 1) return q4_gemv_x_launch<SD, 1, WR, LD>(out, x, qw, s, z, G, bias, bias_dtype, m, n, k, fill, done);
-  if (m <= 4) return q4_gemv_x_launch<SD, 4, WR, LD>(out, x, qw, s, z, G, bias, bias_dtype, m, n, k, fill, done);
-  return q4_gemv_x_launch<SD, 8, WR, LD>(out, x, qw, s, z, G, bias, bias_dtype, m, n, k, fill, done);
+  if (m == 1) return q4_gemv_x_launch<SD, 1, WR, LD, RBW1>(out, x, qw, s, z, G, bias, bias_dtype, m, n, k, fill, done);
+  if (m <= 4) return q4_gemv_x_launch<SD, 4, WR, LD, 1>(out, x, qw, s, z, G, bias, bias_dtype, m, n, k, fill, done);
+  return q4_gemv_x_launch<SD, 8, WR, LD, 1>(out, x, qw, s, z, G, bias, bias_dtype, m, n, k, fill, done);
 }
 
 template <vila_dtype SD>
@@ -459,11 +464,12 @@ vila_status q4_gemv_version(int v, float *out, const float *x, const uint16_t *q
   if (v == 2) st = q4_gemv_x<SD, 2, LD_CS>(out, x, qw, s, z, G, bias, bias_dtype, m, n, k, false, &done);
   else if (v == 3) st = q4_gemv_x<SD, 4, LD_CS>(out, x, qw, s, z, G, bias, bias_dtype, m, n, k, true, &done);
   else if (v == 4) st = q4_gemv_x<SD, 4, LD_NA>(out, x, qw, s, z, G, bias, bias_dtype, m, n, k, true, &done);
+  else if (v == 5) st = q4_gemv_x<SD, 4, LD_CS, 1>(out, x, qw, s, z, G, bias, bias_dtype, m, n, k, true, &done);
   if (st != VILA_OK || done) return st;
   return q4_gemv<SD>(out, x, qw, s, z, G, bias, bias_dtype, m, n, k);
 }
 
-constexpr int Q4_GEMV_VERSIONS = 4;
+constexpr int Q4_GEMV_VERSIONS = 5;
 constexpr int Q4_GEMV_DEFAULT = 3;
 int g_gemv_version = 0;  // 0: VILA_Q4_GEMV not read yet
 
