@@ -3,7 +3,8 @@
 # of the working tree plus the carried device/ folder made by cuda/prepare-device.sh).
 #   1. unpacks the carried Node and runtime (node_modules, dist, build/wasm, build/cuda)
 #   2. reports the GPU and driver, and whether the addon sees a device (else stops, saying why)
-#   3. build/cuda/check_ops (the kernel checker, when present)
+#   3. build/cuda/check_ops (the kernel checker, when present), and cuBLAS's GEMV through PyTorch
+#      (cuda/test/torch_gemv_baseline.py) where python3 has torch with CUDA: a second opinion
 #   4. vitest: test/ops/cuda_vs_ref.test.ts (every op case vs the reference) and
 #      test/model/cuda_tiny.test.ts (tiny checkpoints end to end vs PyTorch goldens)
 #   5. the CPU-vs-GPU benchmark (node dist/bench/cuda_vs_cpu.js)
@@ -102,6 +103,16 @@ else
   say "build/cuda/check_ops is not there: skipped"
 fi
 
+# --- 3b. a second opinion on what a decode-sized GEMV can reach here: cuBLAS through PyTorch -------
+if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' >/dev/null 2>&1; then
+  say "torch baseline (cuBLAS fp16 GEMV, weights from DRAM; limit 60 s)"
+  timeout 60 python3 cuda/test/torch_gemv_baseline.py > "$OUT/torch_gemv.txt" 2>&1
+  result[torch]="exit $?"
+  cat "$OUT/torch_gemv.txt"
+else
+  result[torch]="no python3 torch with CUDA"
+fi
+
 # --- 4. the CUDA tests ----------------------------------------------------------------------
 say "vitest: cuda_vs_ref + cuda_tiny (limit 220 s)"
 VILA_CUDA_SYNC=1 timeout 220 node node_modules/vitest/vitest.mjs run test/ops/cuda_vs_ref.test.ts test/model/cuda_tiny.test.ts \
@@ -134,6 +145,7 @@ echo "|---|---|"
 echo "| device | ${result[addon]} |"
 [ -n "${result[stale]:-}" ] && echo "| WARNING | device/ packed from other sources (stale addon/dist) |"
 echo "| check_ops | ${result[check_ops]} |"
+echo "| torch cuBLAS GEMV baseline | ${result[torch]} |"
 echo "| vitest cuda_vs_ref + cuda_tiny | ${result[vitest]} |"
 echo "| bench | ${result[bench]} |"
 echo

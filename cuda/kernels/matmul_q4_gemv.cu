@@ -25,16 +25,25 @@
 //   v4  v3 with weights loaded by ld.global.nc.L1::no_allocate.L2::256B instead of __ldcs.
 //   v5  v3 with 4 rows per thread at m = 1 (16 rows per block): more, lighter threads.
 // Selection: VILA_Q4_GEMV=1|2|3|4|5, read once at the first GEMV call; anything else (or unset)
-// means the default, Q4_GEMV_DEFAULT below (v3: written without a GPU; set it from the figures
-// of build/cuda/check_ops --bench-gemv). v2–v4 also need 16-byte aligned scales and zeros, else
+// means the default, Q4_GEMV_DEFAULT below: v1, the fastest at the Llama-3B decode shapes in the
+// measurements below (build/cuda/check_ops --bench-gemv prints them). v2–v4 also need 16-byte aligned scales and zeros, else
 // v1 runs. check_ops checks every version in one process through the test-only C symbol
 // vila_q4_gemv_set_version (end of this file).
 //
-// Figures (H200, copy 4209 GB/s, weights from DRAM, before v2–v4 existed), v1, G=128, f16:
-//   m=1 4096×4096 979.5 GB/s (23.2%, 9.13 µs; graph of 20: 1102.8 GB/s, 8.11 µs),
-//   6912×2560 818.3 GB/s (19.4%, 11.53 µs), 2560×6912 947.0 GB/s (22.5%, 9.97 µs),
-//   14336×4096 1379 GB/s (32.7%, 22.68 µs); m=4 4096×4096 285.9 GB/s (6.8%, 31.64 µs).
-// v2–v4: not measured yet; build/cuda/check_ops --bench-gemv prints all versions side by side.
+// Figures (NVIDIA H200, device copy 4209 GB/s, weights rotated over copies > 3× L2 so they come
+// from DRAM, G = 128, f16 scales; check_ops --bench-gemv, 2026-11-26; plain launches / graph of 20):
+//                 4096×4096 m=1     6912×2560 m=1     2560×6912 m=1     14336×4096 m=1    4096² m=4
+//   v1            9.24 / 8.11 µs    11.61 / 10.55     10.11 / 8.94      22.96 / 21.72     31.60 / 30.49
+//   v2            9.36 / 8.13       11.30 / 10.12     13.27 / 12.04     20.07 / 18.78     35.72 / 34.45
+//   v3            10.74 / 9.59      13.84 / 12.69     12.39 / 11.21     22.28 / 21.22     23.29 / 22.05
+//   v4            10.91 / 9.71      14.31 / 13.16     12.71 / 11.52     23.45 / 22.35     23.28 / 22.08
+//   v5            11.17 / 9.98      11.69 / 10.53     12.76 / 11.61     20.41 / 19.26     23.32 / 22.05
+// v1 at 4096² is 968 GB/s, 23% of the copy bandwidth; none of the designs moves the ~9 µs floor at
+// these sizes. For scale, on the same card cuBLAS (torch.mv, fp16, weights from DRAM,
+// cuda/test/torch_gemv_baseline.py) reads 8.4 MB in 20.5 µs (409 GB/s) and 33.6 MB in 28 µs:
+// decode-sized weights are latency-bound, not bandwidth-bound, on an H200. Nsight Compute on v1
+// at 4096² (clocks locked at 1.48 GHz): DRAM throughput 16%, L1/TEX 68%, 0.86 waves, 46% achieved
+// occupancy (56 registers), 13.9 cycles per issued instruction.
 
 #include <cstdlib>
 
@@ -470,7 +479,7 @@ vila_status q4_gemv_version(int v, float *out, const float *x, const uint16_t *q
 }
 
 constexpr int Q4_GEMV_VERSIONS = 5;
-constexpr int Q4_GEMV_DEFAULT = 3;
+constexpr int Q4_GEMV_DEFAULT = 1;
 int g_gemv_version = 0;  // 0: VILA_Q4_GEMV not read yet
 
 int gemv_version() {
