@@ -61,6 +61,21 @@ constexpr int QV_WARPS = 4;
 template <vila_dtype SD>
 struct Deq32;
 
+// The 32 K values of one 128-bit load dequantized with the broadcast scale and scaled zero pair
+// (s2, z2) of the 16-bit scale dtype SD, into w[0..31] in natural K order.
+template <vila_dtype SD, class Pair>
+__device__ __forceinline__ void unpack32(const uint4 &q, Pair s2, Pair z2, float *w) {
+  const uint32_t v[4] = {q.x, q.y, q.z, q.w};
+#pragma unroll
+  for (int p = 0; p < 4; p++)
+#pragma unroll
+    for (int u = 0; u < 4; u++) {
+      const float2 f = Q4Deq<SD>::to_f2(Q4Deq<SD>::pair(v[p], u, s2, z2));
+      w[8 * u + 2 * p] = f.x;
+      w[8 * u + 2 * p + 1] = f.y;
+    }
+}
+
 // Dequantize the 32 K values of one 128-bit load into w[0..31] (natural K order).
 template <>
 struct Deq32<VILA_F16> {
@@ -68,15 +83,7 @@ struct Deq32<VILA_F16> {
   static __device__ __forceinline__ Raw load(const void *p, size_t i) { return __ldg(static_cast<const unsigned short *>(p) + i); }
   static __device__ __forceinline__ void run(const uint4 &q, Raw sr, Raw zr, float *w) {
     const __half2 s2 = __half2half2(__ushort_as_half(sr)), z2 = __half2half2(__ushort_as_half(zr));
-    const uint32_t v[4] = {q.x, q.y, q.z, q.w};
-#pragma unroll
-    for (int p = 0; p < 4; p++)
-#pragma unroll
-      for (int u = 0; u < 4; u++) {
-        const float2 f = Q4Deq<VILA_F16>::to_f2(Q4Deq<VILA_F16>::pair(v[p], u, s2, z2));
-        w[8 * u + 2 * p] = f.x;
-        w[8 * u + 2 * p + 1] = f.y;
-      }
+    unpack32<VILA_F16>(q, s2, z2, w);
   }
 };
 template <>
@@ -86,15 +93,7 @@ struct Deq32<VILA_BF16> {
   static __device__ __forceinline__ void run(const uint4 &q, Raw sr, Raw zr, float *w) {
     const uint32_t sb = (uint32_t)sr * 0x10001u, zb = (uint32_t)zr * 0x10001u;
     const __nv_bfloat162 s2 = *reinterpret_cast<const __nv_bfloat162 *>(&sb), z2 = *reinterpret_cast<const __nv_bfloat162 *>(&zb);
-    const uint32_t v[4] = {q.x, q.y, q.z, q.w};
-#pragma unroll
-    for (int p = 0; p < 4; p++)
-#pragma unroll
-      for (int u = 0; u < 4; u++) {
-        const float2 f = Q4Deq<VILA_BF16>::to_f2(Q4Deq<VILA_BF16>::pair(v[p], u, s2, z2));
-        w[8 * u + 2 * p] = f.x;
-        w[8 * u + 2 * p + 1] = f.y;
-      }
+    unpack32<VILA_BF16>(q, s2, z2, w);
   }
 };
 template <>

@@ -911,6 +911,57 @@ struct Row {
   std::string note;
 };
 
+/**
+ * An int4 GEMV benchmark case whose weights come from DRAM: enough device copies of `w` (together
+ * more than 3× the L2) used round robin, one input x (m, k) and output. Freed when it goes out of scope.
+ */
+struct ColdQ4 {
+  const Q4Host &w;
+  int m;
+  size_t wq, wsb;
+  std::vector<void *> qs, ss, zs;
+  void *dx = nullptr, *dout = nullptr;
+  ColdQ4(const Q4Host &w_, int m_, size_t l2, std::mt19937 &rng) : w(w_), m(m_) {
+    wq = w.qweight.size() * 2;
+    wsb = w.scales.bytes.size();
+    const int copies = (int)std::min<size_t>(64, std::max<size_t>(2, (3 * l2) / (wq + 2 * wsb) + 1));
+    for (int c = 0; c < copies; c++) {
+      void *q, *sc, *z;
+      VCHECK(vila_malloc(&q, wq));
+      VCHECK(vila_malloc(&sc, wsb));
+      VCHECK(vila_malloc(&z, wsb));
+      VCHECK(vila_upload(q, w.qweight.data(), wq));
+      VCHECK(vila_upload(sc, w.scales.bytes.data(), wsb));
+      VCHECK(vila_upload(z, w.zeros.bytes.data(), wsb));
+      qs.push_back(q), ss.push_back(sc), zs.push_back(z);
+    }
+    std::vector<float> x = rand_f((size_t)m * w.k, rng);
+    VCHECK(vila_malloc(&dx, x.size() * 4));
+    VCHECK(vila_upload(dx, x.data(), x.size() * 4));
+    VCHECK(vila_malloc(&dout, (size_t)m * w.n * 4));
+  }
+  ColdQ4(const ColdQ4 &) = delete;
+  ColdQ4 &operator=(const ColdQ4 &) = delete;
+  ~ColdQ4() {
+    for (size_t c = 0; c < qs.size(); c++) {
+      VCHECK(vila_free(qs[c]));
+      VCHECK(vila_free(ss[c]));
+      VCHECK(vila_free(zs[c]));
+    }
+    VCHECK(vila_free(dx));
+    VCHECK(vila_free(dout));
+  }
+  /** Call i reads copy i mod copies. */
+  void call(int i) const {
+    const size_t c = (size_t)i % qs.size();
+    vila_matmul_q4_f32((float *)dout, (const float *)dx, (const uint16_t *)qs[c], ss[c], zs[c], w.sdt, w.G, nullptr, VILA_F16, m, w.n, w.k);
+  }
+  /** Bytes that must come from memory: qweight + the k/G scale and zero rows actually read + x + out. */
+  size_t bytes() const {
+    return wq + 2 * (size_t)(w.k / w.G) * w.n * (w.sdt == VILA_F32 ? 4 : 2) + (size_t)m * w.k * 4 + (size_t)m * w.n * 4;
+  }
+};
+
 static void run_bench() {
   printf("== benchmarks (CUDA events, median of 9 batches of 20 calls after warmup; int4 GEMV weights\n"
          "   rotate over copies totalling > 3x L2, so they come from DRAM; 'graph' rows replay the 20\n"
@@ -943,32 +994,12 @@ static void run_bench() {
   for (const auto &s : q4s) {
     std::mt19937 rng(100 + s.n);
     Q4Host w = make_q4(s.n, s.k, 128, s.sdt, rng);
-    const size_t wq = w.qweight.size() * 2, wsb = w.scales.bytes.size();
-    const size_t per = wq + 2 * wsb;
-    const int copies = (int)std::min<size_t>(64, std::max<size_t>(2, (3 * l2) / per + 1));
-    std::vector<void *> qs(copies), ss(copies), zs(copies);
-    for (int c = 0; c < copies; c++) {
-      VCHECK(vila_malloc(&qs[c], wq));
-      VCHECK(vila_malloc(&ss[c], wsb));
-      VCHECK(vila_malloc(&zs[c], wsb));
-      VCHECK(vila_upload(qs[c], w.qweight.data(), wq));
-      VCHECK(vila_upload(ss[c], w.scales.bytes.data(), wsb));
-      VCHECK(vila_upload(zs[c], w.zeros.bytes.data(), wsb));
-    }
-    std::vector<float> x = rand_f((size_t)s.m * s.k, rng);
-    void *dx, *dout;
-    VCHECK(vila_malloc(&dx, x.size() * 4));
-    VCHECK(vila_upload(dx, x.data(), x.size() * 4));
-    VCHECK(vila_malloc(&dout, (size_t)s.m * s.n * 4));
-    auto call = [&](int i) {
-      const int c = i % copies;
-      vila_matmul_q4_f32((float *)dout, (const float *)dx, (const uint16_t *)qs[c], ss[c], zs[c], s.sdt, 128, nullptr, VILA_F16, s.m,
-                         s.n, s.k);
-    };
+    ColdQ4 cold(w, s.m, l2, rng);
+    auto call = [&](int i) { cold.call(i); };
     const double ms = time_ms(call);
     const double gms = time_graph_ms(call);
     // bytes that must come from memory: qweight + the k/G scale and zero rows actually read + x + out
-    const size_t bytes = wq + 2 * (size_t)(s.k / 128) * s.n * (s.sdt == VILA_F32 ? 4 : 2) + x.size() * 4 + (size_t)s.m * s.n * 4;
+    const size_t bytes = cold.bytes();
     const double gbs = bytes / (ms * 1e-3) / 1e9, ggbs = bytes / (gms * 1e-3) / 1e9;
     char what[128], note[64];
     snprintf(what, sizeof what, "int4 GEMV m=%d n=%d k=%d G=128 %s scales", s.m, s.n, s.k, dts(s.sdt));
@@ -978,13 +1009,6 @@ static void run_bench() {
     snprintf(note, sizeof note, "%.1f%% of copy, %.2f us", 100 * ggbs / copy_gbs, gms * 1e3);
     rows.push_back({std::string(what) + " graph", ggbs, "GB/s", note});
     printf("%s, CUDA graph of 20: %.1f GB/s (%s)\n", what, ggbs, note);
-    for (int c = 0; c < copies; c++) {
-      VCHECK(vila_free(qs[c]));
-      VCHECK(vila_free(ss[c]));
-      VCHECK(vila_free(zs[c]));
-    }
-    VCHECK(vila_free(dx));
-    VCHECK(vila_free(dout));
   }
 
   // int4 GEMM and dense tensor-core matmul, TFLOP/s
@@ -1099,28 +1123,9 @@ static void run_bench_gemv() {
   for (const auto &s : shapes) {
     std::mt19937 rng(500 + s.n + s.m);
     Q4Host w = make_q4(s.n, s.k, 128, VILA_F16, rng);
-    const size_t wq = w.qweight.size() * 2, wsb = w.scales.bytes.size();
-    const int copies = (int)std::min<size_t>(64, std::max<size_t>(2, (3 * l2) / (wq + 2 * wsb) + 1));
-    std::vector<void *> qs(copies), ss(copies), zs(copies);
-    for (int c = 0; c < copies; c++) {
-      VCHECK(vila_malloc(&qs[c], wq));
-      VCHECK(vila_malloc(&ss[c], wsb));
-      VCHECK(vila_malloc(&zs[c], wsb));
-      VCHECK(vila_upload(qs[c], w.qweight.data(), wq));
-      VCHECK(vila_upload(ss[c], w.scales.bytes.data(), wsb));
-      VCHECK(vila_upload(zs[c], w.zeros.bytes.data(), wsb));
-    }
-    std::vector<float> x = rand_f((size_t)s.m * s.k, rng);
-    void *dx, *dout;
-    VCHECK(vila_malloc(&dx, x.size() * 4));
-    VCHECK(vila_upload(dx, x.data(), x.size() * 4));
-    VCHECK(vila_malloc(&dout, (size_t)s.m * s.n * 4));
-    auto call = [&](int i) {
-      const int c = i % copies;
-      vila_matmul_q4_f32((float *)dout, (const float *)dx, (const uint16_t *)qs[c], ss[c], zs[c], VILA_F16, 128, nullptr, VILA_F16, s.m,
-                         s.n, s.k);
-    };
-    const size_t bytes = wq + 2 * (size_t)(s.k / 128) * s.n * 2 + x.size() * 4 + (size_t)s.m * s.n * 4;
+    ColdQ4 cold(w, s.m, l2, rng);
+    auto call = [&](int i) { cold.call(i); };
+    const size_t bytes = cold.bytes();
     int best = 0, bestg = 0;
     double best_us = 1e30, bestg_us = 1e30;
     for (int v = 1; v <= nv; v++) {
@@ -1142,13 +1147,6 @@ static void run_bench_gemv() {
     snprintf(buf, sizeof buf, "%s%dx%d m=%d: v%d (%.2f us) / graph v%d (%.2f us)", verdict.empty() ? "" : "; ", s.n, s.k, s.m, best,
              best_us, bestg, bestg_us);
     verdict += buf;
-    for (int c = 0; c < copies; c++) {
-      VCHECK(vila_free(qs[c]));
-      VCHECK(vila_free(ss[c]));
-      VCHECK(vila_free(zs[c]));
-    }
-    VCHECK(vila_free(dx));
-    VCHECK(vila_free(dout));
   }
   vila_q4_gemv_set_version(keep);
   printf("fastest (plain / graph): %s\n", verdict.c_str());
