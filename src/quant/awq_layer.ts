@@ -79,12 +79,6 @@ const weightOf = (t: Tensor | Q4Tensor, n: number, k: number): Weight => {
   return { data: toF32(t).data.slice(), n, k };
 };
 
-/** A scratch f32 weight (n, k) in the backend's memory, overwritten per candidate. */
-function scratch(be: Backend, n: number, k: number): F32Tensor {
-  const t = zeros([n, k]);
-  return be.adopt === undefined ? t : be.adopt(t);
-}
-
 /** The norm weight divided by s, in its stored dtype (what llm-awq's scale_ln_fcs writes). */
 function dividedNorm(w: Tensor<FloatDType>, s: Float32Array): Tensor<FloatDType> {
   const v = toF32(w).data.map((x, i) => x / s[i]!);
@@ -111,37 +105,35 @@ export function awqLayer(
     q: weightOf(l.q, qd, d), k: weightOf(l.k, kvd, d), v: weightOf(l.v, kvd, d), o: weightOf(l.o, d, qd),
     gate: weightOf(l.gate, f, d), up: weightOf(l.up, f, d), down: weightOf(l.down, d, f),
   };
-  const scratchOf = {} as Record<LinearName, F32Tensor>;
-  for (const n of LINEARS) scratchOf[n] = scratch(be, w[n].n, w[n].k);
-  const load = (names: readonly LinearName[], ws: readonly Float32Array[]): void => names.forEach((n, j) => scratchOf[n].data.set(ws[j]!));
+  // Each candidate's weights are new arrays (searchScale makes them), never ones changed in place:
+  // backends may keep their own copy of a weight keyed by its array (the op interface's rule).
+  const as = (name: LinearName, data: Float32Array): F32Tensor => f32(data, [w[name].n, w[name].k]);
 
-  // The inspected modules, reading their weights from the scratch tensors.
+  // The inspected modules, with the candidate weights of the searched linears.
   const kc = allocate(be, [maxLen, kvd]);
   const vc = allocate(be, [maxLen, kvd]);
   const qb = allocate(be, [maxLen, qd]);
   const ab = allocate(be, [maxLen, qd]);
   const attention = (ws: readonly Float32Array[]): Float32Array => {
-    load(['q', 'k', 'v'], ws);
+    const [q, k, v] = [as('q', ws[0]!), as('k', ws[1]!), as('v', ws[2]!)];
     const out = new Float32Array(T * d);
     let r = 0;
     for (const m of x.lengths) {
       const xs = f32(x.attnIn.subarray(r * d, (r + m) * d), [m, d]);
       const os = f32(out.subarray(r * d, (r + m) * d), [m, d]);
-      attentionBlock(be, cfg, { q: scratchOf.q, k: scratchOf.k, v: scratchOf.v, o: l.o }, `${p}.awq`, xs, os, kc, vc, 0, { q: rows(qb, 0, m), att: rows(ab, 0, m) });
+      attentionBlock(be, cfg, { q, k, v, o: l.o }, `${p}.awq`, xs, os, kc, vc, 0, { q: rows(qb, 0, m), att: rows(ab, 0, m) });
       r += m;
     }
     return out;
   };
   const single = (name: LinearName, input: Float32Array, k: number) => (ws: readonly Float32Array[]): Float32Array => {
-    load([name], ws);
     const out = zeros([T, w[name].n]);
-    linear(be, `${p}.awq.${name}`, out, f32(input, [T, k]), scratchOf[name]);
+    linear(be, `${p}.awq.${name}`, out, f32(input, [T, k]), as(name, ws[0]!));
     return out.data;
   };
   const mlp = (ws: readonly Float32Array[]): Float32Array => {
-    load(['gate', 'up'], ws);
     const out = zeros([T, d]);
-    mlpBlock(be, { gate: scratchOf.gate, up: scratchOf.up, down: l.down }, `${p}.awq`, f32(x.mlpIn, [T, d]), out, { gate: zeros([T, f]), up: zeros([T, f]) });
+    mlpBlock(be, { gate: as('gate', ws[0]!), up: as('up', ws[1]!), down: l.down }, `${p}.awq`, f32(x.mlpIn, [T, d]), out, { gate: zeros([T, f]), up: zeros([T, f]) });
     return out.data;
   };
 
@@ -151,7 +143,7 @@ export function awqLayer(
   const search = (name: string, input: Float32Array, k: number, names: readonly LinearName[], evaluate: (ws: readonly Float32Array[]) => Float32Array): ScaleResult => {
     onStep(`${p} scale ${name}`);
     const linears = names.map((n) => w[n]);
-    const result = searchScale(meanAbs(input, k), linears, st, evaluate, evaluate(linears.map((lw) => lw.data)));
+    const result = searchScale(meanAbs(input, k), linears, st, evaluate, evaluate(linears.map((lw) => lw.data.slice())));
     scales.push({ name, result });
     return result;
   };
@@ -183,7 +175,7 @@ export function awqLayer(
   if (st.searchClip) {
     for (const n of ['v', 'o', 'gate', 'up', 'down'] as const) {
       onStep(`${p} clip ${n}`);
-      clips.push({ name: n, result: searchClip(be, w[n], inputOf[n], st, scratch(be, w[n].n, st.groupSize)) });
+      clips.push({ name: n, result: searchClip(be, w[n], inputOf[n], st) });
     }
   }
   onStep(`${p} quantize`);

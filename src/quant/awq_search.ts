@@ -9,7 +9,7 @@
 // model dtype (fp16); losses are summed in f64.
 
 import { run, type Backend } from '../backend.js';
-import { f32, type F32Tensor } from '../tensor.js';
+import { f32 } from '../tensor.js';
 import { fakeQuantize, type Q4ScaleDType } from './q4.js';
 
 export interface AwqSettings {
@@ -96,12 +96,13 @@ export function searchScale(
   xMean: Float32Array, linears: readonly Weight[], st: AwqSettings,
   evaluate: (ws: readonly Float32Array[]) => Float32Array, reference: Float32Array,
 ): ScaleResult {
-  const ws = linears.map((l) => new Float32Array(l.n * l.k));
   const losses: number[] = [];
   let best = { loss: Infinity, alpha: 0, scales: candidateScales(xMean, 0) };
   for (let g = 0; g < st.scaleGrid; g++) {
     const alpha = g / st.scaleGrid;
     const s = candidateScales(xMean, alpha);
+    // New arrays for every candidate: a backend may keep its own copy of a weight keyed by its array.
+    const ws = linears.map((l) => new Float32Array(l.n * l.k));
     linears.forEach((l, j) => scaledFakeQuantize(l, s, st, ws[j]!));
     const loss = mse(reference, evaluate(ws));
     losses.push(loss);
@@ -137,10 +138,10 @@ export interface ClipResult {
 /**
  * The clip search of one linear w (n, k) with input x (T, k), then w clamped in place. The
  * per-group partial products are matmuls on `be` (x's group columns (T', G) against the
- * candidate group weights (n, G)); `scratch` is an (n, G) f32 tensor in the backend's memory
- * that is overwritten for each candidate.
+ * candidate group weights (n, G), a new array each time (backends may keep their own copy of a
+ * weight keyed by its array).
  */
-export function searchClip(be: Backend, w: Weight, x: Float32Array, st: AwqSettings, scratch: F32Tensor): ClipResult {
+export function searchClip(be: Backend, w: Weight, x: Float32Array, st: AwqSettings): ClipResult {
   const { n, k, data } = w;
   const G = st.groupSize;
   const groups = k / G;
@@ -156,8 +157,7 @@ export function searchClip(be: Backend, w: Weight, x: Float32Array, st: AwqSetti
   let lossBefore = 0;
   let lossAfter = 0;
   const matmul = (out: Float32Array, weights: Float32Array): void => {
-    scratch.data.set(weights);
-    run(be, 'matmul', 'awq.clip', { out: f32(out, [Ts, n]), x: f32(xg, [Ts, G]), w: scratch });
+    run(be, 'matmul', 'awq.clip', { out: f32(out, [Ts, n]), x: f32(xg, [Ts, G]), w: f32(weights.slice(), [n, G]) });
   };
   for (let g = 0; g < groups; g++) {
     for (let t = 0; t < Ts; t++) xg.set(x.subarray(t * step * k + g * G, t * step * k + (g + 1) * G), t * G);
