@@ -10,6 +10,7 @@ import { generateCommand } from './generate.js';
 import { inspectCommand } from './inspect.js';
 import { logitsCommand } from './logits.js';
 import { quantizeCommand } from './quantize.js';
+import { detokenizeCommand, tokenizeCommand } from './tokenize.js';
 import { traceDiffCommand } from './trace_diff.js';
 
 function version(): string {
@@ -30,6 +31,8 @@ export function buildProgram(): Command {
   benchCommand(program);
   quantizeCommand(program);
   evalCommand(program);
+  tokenizeCommand(program);
+  detokenizeCommand(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();
