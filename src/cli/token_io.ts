@@ -90,27 +90,11 @@ export function readIdLines(file: string): { line: number; ids: number[] }[] {
   return readJsonLines(file).map(({ line, value }) => ({ line, ids: idsOf(value, `${file}: line ${line}`) }));
 }
 
-function hasId(tokenizer: Tokenizer, id: number): boolean {
-  try {
-    tokenizer.idToPiece(id);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** len(get_vocab()): the base vocabulary plus the added tokens numbered after it. */
-export function fullVocabSize(tokenizer: Tokenizer): number {
-  let n = tokenizer.vocabSize;
-  while (hasId(tokenizer, n)) n++;
-  return n;
-}
-
 /** Throws an InputError naming the first id the tokenizer has no token for, and the vocabulary size. */
 export function checkIdsInRange(tokenizer: Tokenizer, ids: readonly number[], what: string): void {
   for (const id of ids) {
-    if (!hasId(tokenizer, id)) {
-      const size = fullVocabSize(tokenizer);
+    if (id < 0 || id >= tokenizer.size) {
+      const size = tokenizer.size;
       throw new InputError(`${what}: token id ${id} is out of range: the vocabulary has ${size} tokens (ids 0 to ${size - 1})`);
     }
   }

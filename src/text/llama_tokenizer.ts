@@ -126,14 +126,18 @@ export class LlamaTokenizer implements Tokenizer {
   private addToken(tok: AddedToken): void {
     let id = this.sp.vocab.lookup(tok.content);
     if (id === undefined || this.addedDecoder.has(id)) {
-      // len(get_vocab()): base pieces plus added tokens that are not base pieces.
-      id = this.sp.size + [...this.addedDecoder.keys()].filter((i) => i >= this.sp.size).length;
+      id = this.size;
     }
     this.setAdded(id, tok);
   }
 
   get vocabSize(): number {
     return this.sp.size;
+  }
+
+  /** len(get_vocab()): base pieces plus the added tokens that are not base pieces. */
+  get size(): number {
+    return this.sp.size + [...this.addedDecoder.keys()].filter((i) => i >= this.sp.size).length;
   }
 
   /** convert_tokens_to_ids: added tokens first, then SentencePiece (unknown → unk id). */

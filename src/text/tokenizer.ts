@@ -5,6 +5,8 @@
 export interface Tokenizer {
   /** Size of the base vocabulary (`tokenizer.vocab_size`), not counting tokens added after it. */
   readonly vocabSize: number;
+  /** `len(tokenizer.get_vocab())`: the base vocabulary plus the added tokens numbered after it; ids run 0 … size − 1. */
+  readonly size: number;
   readonly bosId: number | undefined;
   readonly eosId: number | undefined;
   readonly unkId: number;

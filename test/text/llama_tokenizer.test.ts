@@ -100,12 +100,15 @@ describe('LlamaTokenizer behaviour spelled out (tinychat-awq, a Llama-2-style BP
     expect(tok.pieceToId('<0xE2>')).toBe(tok.encode('€', { addBos: false })[1]);
     expect(tok.pieceToId('no such piece')).toBeUndefined();
     expect(() => tok.decode([tok.vocabSize])).toThrow(/out of range/);
+    expect(tok.size).toBe(tok.vocabSize); // no added tokens past the vocabulary
   });
 
   it('adds run-time special tokens after the vocabulary (VILA builder.py add_tokens)', async () => {
     const tok = await loadLlamaTokenizer(MODEL_DIRS['tinychat-awq'], { extraSpecialTokens: ['<im_patch>'] });
     const id = tok.pieceToId('<im_patch>');
     expect(id).toBe(tok.vocabSize);
+    expect(tok.size).toBe(tok.vocabSize + 1); // len(get_vocab())
+    expect(tok.idToPiece(tok.size - 1)).toBe('<im_patch>');
     expect(tok.isSpecial(id!)).toBe(true);
     expect(tok.encode('a<im_patch>b')).toContain(id);
     expect(tok.decode(tok.encode('a<im_patch>b'), { skipSpecialTokens: true })).toBe('ab');
