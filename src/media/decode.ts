@@ -20,7 +20,7 @@
 //     CMYK (JPEG, Adobe-inverted as Pillow assumes): cmyk2rgb, nk - nk*c/255 with Pillow's rounding.
 
 import { readFile } from 'node:fs/promises';
-import sharp from 'sharp';
+import type { Sharp, SharpOptions } from 'sharp';
 import { MediaError } from '../errors.js';
 
 /** An 8-bit RGB image, rows top to bottom, pixels interleaved R, G, B. */
@@ -88,7 +88,15 @@ function sharpMessage(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).trim();
 }
 
+/** sharp, loaded on the first image: its native library costs ~0.25 s at start, which commands without images need not pay. */
+let sharpModule: Promise<(input: Uint8Array, options: SharpOptions) => Sharp> | undefined;
+function loadSharp(): Promise<(input: Uint8Array, options: SharpOptions) => Sharp> {
+  sharpModule ??= import('sharp').then((m) => m.default);
+  return sharpModule;
+}
+
 async function decodeRaw(bytes: Uint8Array, name: string, autoOrient: boolean): Promise<Decoded> {
+  const sharp = await loadSharp();
   // failOn 'error': decoder errors and truncated data fail, as in Pillow (without
   // ImageFile.LOAD_TRUNCATED_IMAGES); decoder warnings (libjpeg's "extraneous bytes before
   // marker", ...) do not, since Pillow ignores them too.
