@@ -1,10 +1,14 @@
-// Loading a SentencePiece tokenizer from a model's tokenizer folder (VILA 1.5 keeps it in
-// `<model>/llm/`): tokenizer.model, tokenizer_config.json and, when present,
-// special_tokens_map.json. Mirrors AutoTokenizer.from_pretrained(path, use_fast=False,
-// legacy=False) in VILA's llava/model/language_model/builder.py.
+// Loading the tokenizer of a model's tokenizer folder (VILA 1.5 keeps it in `<model>/llm/`).
+// A folder with a SentencePiece tokenizer.model (Llama 2 based members, Yi) gets the slow
+// LlamaTokenizer over tokenizer.model, tokenizer_config.json and, when present,
+// special_tokens_map.json, mirroring AutoTokenizer.from_pretrained(path, use_fast=False,
+// legacy=False) in VILA's llava/model/language_model/builder.py. A folder with only a
+// tokenizer.json (Llama 3, which has no slow tokenizer) gets the fast tokenizer over it.
 
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { loadHfTokenizer } from './hf_tokenizer.js';
 import { LlamaTokenizer, type LlamaTokenizerOptions } from './llama_tokenizer.js';
 import { readSentencePieceModel } from './sentencepiece_model.js';
 import type { Tokenizer } from './tokenizer.js';
@@ -16,6 +20,9 @@ const SENTENCEPIECE_CLASSES = /^(Llama|CodeLlama)Tokenizer(Fast)?$/;
 export type LoadTokenizerOptions = LlamaTokenizerOptions;
 
 export async function loadTokenizer(dir: string, opts: LoadTokenizerOptions = {}): Promise<Tokenizer> {
+  if (!existsSync(join(dir, 'tokenizer.model')) && existsSync(join(dir, 'tokenizer.json'))) {
+    return loadHfTokenizer(dir, opts.extraSpecialTokens === undefined ? {} : { extraSpecialTokens: opts.extraSpecialTokens });
+  }
   return loadLlamaTokenizer(dir, opts);
 }
 
