@@ -270,4 +270,17 @@ describe('tokenizer.json tokenizer on the real Llama 3 and Llama 2 vocabularies'
     expect(compared.length).toBeGreaterThanOrEqual(400);
     expect(roundTrips).toBeGreaterThanOrEqual(400);
   });
+
+  it('Llama 2: texts with "<s>", "</s>", "<unk>" in them are the oracle\'s ids of the pieces between those tokens', () => {
+    // The published tokenizer.json normalizes each stretch of text between special tokens on its
+    // own, so each stretch gets the "▁" the oracle prepends with add_preceding_space.
+    const withSpecials = TEXTS.filter((t) => /<s>|<\/s>|<unk>/.test(t));
+    const ids: Record<string, number> = { '<unk>': 0, '<s>': 1, '</s>': 2 };
+    expect(withSpecials.length).toBeGreaterThanOrEqual(10);
+    for (const text of withSpecials) {
+      const expected = text.split(/(<s>|<\/s>|<unk>)/).flatMap((part) => (part in ids ? [ids[part]!] : part === '' ? [] : llama2.encode(part, false, true)));
+      expect(l2.encode(text, { addBos: false }), JSON.stringify(text)).toEqual(expected);
+      expect(l2.encode(text), JSON.stringify(text)).toEqual([1, ...expected]);
+    }
+  });
 });
