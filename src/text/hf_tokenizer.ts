@@ -13,14 +13,12 @@
 // - `vocabSize` is get_vocab_size(with_added_tokens=False) (the model's vocabulary), `size` is
 //   len(get_vocab()).
 
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer as HfTokenizerCore } from '@huggingface/tokenizers';
 import { ConfigError, InputError } from '../errors.js';
 import type { Tokenizer } from './tokenizer.js';
+import { readJson, type Json, type JsonObject } from './tokenizer_config.js';
 
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-type JsonObject = { [k: string]: Json };
 
 export interface HfTokenizerOptions {
   /** Tokens added after loading with `tokenizer.add_tokens(tokens, special_tokens=True)`. */
@@ -34,25 +32,6 @@ const SPECIAL_ATTRIBUTES = ['bos_token', 'eos_token', 'unk_token', 'sep_token', 
 
 function isObject(v: Json | undefined): v is JsonObject {
   return v !== null && v !== undefined && typeof v === 'object' && !Array.isArray(v);
-}
-
-async function readJsonObject(file: string, required: boolean): Promise<JsonObject | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && !required) return undefined;
-    throw new ConfigError(code === 'ENOENT' ? 'file not found' : `cannot read: ${String(e)}`, file);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError(`not valid JSON: ${(e as Error).message}`, file);
-  }
-  if (!isObject(parsed as Json)) throw new ConfigError('expected a JSON object', file);
-  return parsed as JsonObject;
 }
 
 /** A special token given as a string or as an AddedToken object ({"content": ...}). */
@@ -258,7 +237,7 @@ export class HfTokenizer implements Tokenizer {
 
 /** Reads `dir/tokenizer.json` and, when present, `dir/tokenizer_config.json`. */
 export async function loadHfTokenizer(dir: string, opts: HfTokenizerOptions = {}): Promise<HfTokenizer> {
-  const json = (await readJsonObject(join(dir, 'tokenizer.json'), true))!;
-  const config = (await readJsonObject(join(dir, 'tokenizer_config.json'), false)) ?? {};
+  const json = (await readJson(join(dir, 'tokenizer.json'), true))!;
+  const config = (await readJson(join(dir, 'tokenizer_config.json'), false)) ?? {};
   return new HfTokenizer(json, config, dir, opts);
 }

@@ -32,10 +32,11 @@ export interface TokenizerConfig {
   addedTokensDecoder: Map<number, AddedToken>;
 }
 
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-type JsonObject = { [k: string]: Json };
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+export type JsonObject = { [k: string]: Json };
 
-async function readJson(file: string, required: boolean): Promise<JsonObject | undefined> {
+/** A tokenizer JSON file as an object; a missing file is undefined unless `required`. */
+export async function readJson(file: string, required: boolean): Promise<JsonObject | undefined> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
