@@ -16,7 +16,9 @@ import type { KVCache } from './model/llama.js';
 import { VilaWeights } from './model/vila.js';
 import type { SamplingOptions } from './sampling.js';
 import type { F32Tensor } from './tensor.js';
-import { chatPrompt, conversationTemplate, type ConversationTemplate } from './text/conversation.js';
+import { readChatTemplate } from './text/chat_template.js';
+import { defaultConvMode, modelFolderNames } from './text/conv_mode.js';
+import { CHAT_TEMPLATE_MODE, chatPrompt, conversationTemplate, type ConversationTemplate } from './text/conversation.js';
 import { tokenizerImageToken } from './text/image_tokens.js';
 import { loadTokenizer } from './text/load.js';
 import type { Tokenizer } from './text/tokenizer.js';
@@ -78,7 +80,12 @@ export class Model {
     const pre = weights.config.visionDir === undefined ? undefined : join(weights.config.visionDir, 'preprocessor_config.json');
     const imageConfig = pre !== undefined && existsSync(pre) ? await loadImageProcessorConfig(pre) : undefined;
     if (pre !== undefined && imageConfig === undefined) opts.onWarning?.(`${pre} is missing; images cannot be used`);
-    const template = conversationTemplate(opts.convMode ?? defaultConvMode(tokenizer));
+    const { root, llmDir } = weights.config;
+    const convMode = opts.convMode ?? defaultConvMode(tokenizer, modelFolderNames(root, llmDir));
+    const template = conversationTemplate(
+      convMode,
+      convMode === CHAT_TEMPLATE_MODE ? await readChatTemplate(llmDir) : undefined,
+    );
     return new Model(weights, tokenizer, imageConfig, template, backend);
   }
 
@@ -137,15 +144,7 @@ export class Model {
   }
 }
 
-/**
- * The template the VILA 1.5 model cards pass to run_vila.py, told apart by the tokenizer:
- * ChatML tokens → hermes-2 (40B, Yi), Llama 3's header tokens → llama_3 (8B), otherwise the
- * Llama-2 / Vicuna family → vicuna_v1 (3B, 13B).
- */
-export function defaultConvMode(tokenizer: Tokenizer): string {
-  if (tokenizer.pieceToId('<|im_end|>') !== undefined) return 'hermes-2';
-  if (tokenizer.pieceToId('<|start_header_id|>') !== undefined) return 'llama_3';
-  return 'vicuna_v1';
-}
+/** Re-exported: the template a folder gets without --conv-mode (text/conv_mode.ts). */
+export { defaultConvMode };
 
 export const loadModel = (dir: string = DEFAULT_MODEL_DIR, opts?: LoadModelOptions): Promise<Model> => Model.load(dir, opts);

@@ -45,7 +45,7 @@ export function addModelOptions(cmd: Command): Command {
     .addOption(new Option('--model <dir>', 'VILA model folder (config.json, llm/, vision_tower/, mm_projector/)').default(DEFAULT_MODEL_DIR, 'the bundled vila-shapes'))
     .addOption(backendOption())
     .addOption(threadsOption())
-    .option('--conv-mode <name>', 'conversation template (default: from the model folder)');
+    .option('--conv-mode <name>', 'conversation template: vicuna_v1, llama_3 (original 8B), llama_3_fix (8B-Fix), hermes-2, chat_template (the folder\'s own), ... (default: from the model folder)');
 }
 
 export function addPromptOptions(cmd: Command): Command {

@@ -1,13 +1,20 @@
 // Conversation templates as data, rendered like VILA 1.5's llava/conversation.py
-// (NVlabs/VILA 48aadd5) Conversation.get_prompt(), plus the prompt assembly of
-// llava/eval/run_vila.py. A template is a plain record: adding one (llama_3 variants, hermes-2,
-// ...) means adding an entry to TEMPLATES, not code, unless it needs a new separator style.
+// (NVlabs/VILA vila1.5 branch 6b941da = 48aadd5 for this file) Conversation.get_prompt(), plus
+// the prompt assembly of llava/eval/run_vila.py. llama_3_fix is the later Llama 3 template of
+// NVlabs/VILA 54c9706 ("Support LongVILA"), the one Llama-3-VILA1.5-8b-Fix was trained with.
+// `chat_template` is the folder's own Jinja template (chat_template.ts), opt-in.
+// A template is a plain record: adding one means adding an entry to TEMPLATES, not code,
+// unless it needs a new separator style.
 
 import { InputError } from '../errors.js';
+import { renderChatTemplate, type ChatMessage, type ChatTemplateSource } from './chat_template.js';
 import { IMAGE_PLACEHOLDER } from './image_tokens.js';
 
-/** conversation.py SeparatorStyle, plus 'raw' (vila-ts: the messages verbatim, no template). */
-export type SeparatorStyle = 'single' | 'two' | 'mpt' | 'plain' | 'llama_2' | 'mistral' | 'llama_3' | 'raw';
+/**
+ * conversation.py SeparatorStyle, plus 'raw' (vila-ts: the messages verbatim, no template) and
+ * 'jinja' (the folder's chat_template).
+ */
+export type SeparatorStyle = 'single' | 'two' | 'mpt' | 'plain' | 'llama_2' | 'mistral' | 'llama_3' | 'raw' | 'jinja';
 
 export interface ConversationTemplate {
   readonly name: string;
@@ -21,10 +28,12 @@ export interface ConversationTemplate {
   readonly version: string;
   /** What generation stops on (run_vila.py's stop_str), derived from the separators. */
   readonly stopStrings: readonly string[];
+  /** style 'jinja' only: the folder's chat template. */
+  readonly chatTemplate?: ChatTemplateSource;
 }
 
 /** A template as written: everything but the derived fields. */
-type TemplateSpec = Omit<ConversationTemplate, 'stopStrings'>;
+type TemplateSpec = Omit<ConversationTemplate, 'stopStrings' | 'chatTemplate'>;
 
 /** One turn; `content` null (or empty: upstream tests truthiness) leaves the turn open. */
 export interface Message {
@@ -49,6 +58,9 @@ const LLAVA_SYSTEM =
   'You are a helpful language and vision assistant. ' +
   'You are able to understand the visual content that the user provides, ' +
   'and assist the user with a variety of tasks using natural language.';
+
+const LLAMA_3_SYSTEM = `<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n${LLAVA_SYSTEM}`;
+const LLAMA_3_USER = '<|start_header_id|>user<|end_header_id|>\n\n';
 
 const TWO_VICUNA = { roles: ['USER', 'ASSISTANT'], style: 'two', sep: ' ', sep2: '</s>' } as const;
 const LLAMA_2 = { roles: ['USER', 'ASSISTANT'], style: 'llama_2', sep: '<s>', sep2: '</s>' } as const;
@@ -91,12 +103,25 @@ const specs: TemplateSpec[] = [
   },
   { name: 'hermes-2', system: '<|im_start|>system\nAnswer the questions.', ...CHATML, version: 'hermes-2' },
   {
-    // The template VILA1.5-8B was trained with: the assistant header reads "system" (spec §5).
+    // The template Llama-3-VILA1.5-8b was trained with (vila1.5 branch 6b941da, also 48aadd5):
+    // "<|end_of_text|>" after every turn and an assistant header that reads "system" (spec §5).
     name: 'llama_3',
-    system: `<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n${LLAVA_SYSTEM}`,
-    roles: ['<|start_header_id|>user<|end_header_id|>\n\n', '<|start_header_id|>system<|end_header_id|>\n\n'],
+    system: LLAMA_3_SYSTEM,
+    roles: [LLAMA_3_USER, '<|start_header_id|>system<|end_header_id|>\n\n'],
     style: 'llama_3',
     sep: '<|end_of_text|>',
+    version: 'llama_v3',
+  },
+  {
+    // The corrected one (NVlabs/VILA 54c9706, where it replaced llama_3 under the same name), the
+    // template of Llama-3-VILA1.5-8b-Fix: "<|eot_id|>" after each turn, "<|end_of_text|>" after
+    // a closing last turn, and an "assistant" header.
+    name: 'llama_3_fix',
+    system: LLAMA_3_SYSTEM,
+    roles: [LLAMA_3_USER, '<|start_header_id|>assistant<|end_header_id|>\n\n'],
+    style: 'llama_3',
+    sep: '<|eot_id|>',
+    sep2: '<|end_of_text|>',
     version: 'llama_v3',
   },
   { name: 'plain', system: '', roles: ['', ''], style: 'plain', sep: '\n', version: 'Unknown' },
@@ -106,17 +131,48 @@ const specs: TemplateSpec[] = [
 
 const templates: ConversationTemplate[] = specs.map((t) => ({ ...t, stopStrings: stopStrings(t) }));
 
-/** Templates by name; upstream aliases (v1, v0_plain) point at the same record. */
+const byName = (name: string): ConversationTemplate => templates.find((t) => t.name === name)!;
+
+/**
+ * Templates by name; upstream aliases (v1, v0_plain) point at the same record, and
+ * llama_3-Fix / llama_3_original spell out which Llama 3 template is meant.
+ */
 export const TEMPLATES: ReadonlyMap<string, ConversationTemplate> = new Map([
   ...templates.map((t) => [t.name, t] as const),
-  ['v1', templates[0]!],
-  ['v0_plain', templates.find((t) => t.name === 'plain')!],
+  ['v1', byName('vicuna_v1')],
+  ['v0_plain', byName('plain')],
+  ['llama_3_original', byName('llama_3')],
+  ['llama_3-Fix', byName('llama_3_fix')],
 ]);
 
-export function conversationTemplate(name: string): ConversationTemplate {
+/** The name that selects a folder's own chat template (tokenizer_config.json). */
+export const CHAT_TEMPLATE_MODE = 'chat_template';
+
+/**
+ * A template by name; `chat_template` needs the folder's template (readChatTemplate). Its
+ * turns are {role: "user" | "assistant" | "system"}; it stops on the folder's eos_token.
+ */
+export function conversationTemplate(name: string, chatTemplate?: ChatTemplateSource): ConversationTemplate {
+  if (name === CHAT_TEMPLATE_MODE) {
+    if (chatTemplate === undefined) {
+      throw new InputError('--conv-mode chat_template: the model folder has no chat_template in tokenizer_config.json');
+    }
+    const eos = chatTemplate.specialTokens['eos_token'];
+    return {
+      name,
+      system: '',
+      roles: ['user', 'assistant'],
+      style: 'jinja',
+      sep: '',
+      version: 'chat_template',
+      stopStrings: eos ? [eos] : [],
+      chatTemplate,
+    };
+  }
   const t = TEMPLATES.get(name);
   if (t === undefined) {
-    throw new InputError(`unknown conversation template "${name}" (known: ${[...TEMPLATES.keys()].join(', ')})`);
+    const known = [...TEMPLATES.keys(), CHAT_TEMPLATE_MODE].join(', ');
+    throw new InputError(`unknown conversation template "${name}" (known: ${known})`);
   }
   return t;
 }
@@ -144,10 +200,17 @@ export function renderConversation(t: ConversationTemplate, messages: readonly M
       });
       return ret;
     case 'mpt':
-    case 'llama_3':
-      // Same rendering; llama_3's roles and separator carry the header markup.
       ret = t.system + t.sep;
       for (const { role, content } of messages) ret += content ? role + content + t.sep : role;
+      return ret;
+    case 'llama_3':
+      // As mpt (the roles carry the header markup), but a closing last turn ends with sep2 where
+      // the template has one (llama_3_fix; upstream 54c9706). The original has none: sep always.
+      ret = t.system + t.sep;
+      messages.forEach(({ role, content }, i) => {
+        const sep = i < messages.length - 1 ? t.sep : (t.sep2 ?? t.sep);
+        ret += content ? role + content + sep : role;
+      });
       return ret;
     case 'llama_2':
     case 'mistral': {
@@ -173,12 +236,27 @@ export function renderConversation(t: ConversationTemplate, messages: readonly M
       return ret;
     case 'raw':
       return messages.map((m) => m.content ?? '').join('');
+    case 'jinja':
+      return renderJinja(t, messages);
   }
+}
+
+/**
+ * The folder's chat template: an empty last turn becomes add_generation_prompt (the open
+ * assistant turn of chatPrompt); empty turns elsewhere are left out.
+ */
+function renderJinja(t: ConversationTemplate, messages: readonly Message[]): string {
+  if (t.chatTemplate === undefined) throw new InputError(`template ${t.name} has no chat template`);
+  const last = messages[messages.length - 1];
+  const open = last !== undefined && !last.content;
+  const turns: ChatMessage[] = [];
+  for (const { role, content } of messages) if (content) turns.push({ role, content });
+  return renderChatTemplate(t.chatTemplate, turns, open);
 }
 
 /** run_vila.py: `stop_str = conv.sep if conv.sep_style != SeparatorStyle.TWO else conv.sep2`. */
 export function stopStrings(t: TemplateSpec): string[] {
-  if (t.style === 'raw') return [];
+  if (t.style === 'raw' || t.style === 'jinja') return [];
   const s = t.style === 'two' ? t.sep2 : t.sep;
   return s ? [s] : [];
 }

@@ -70,7 +70,7 @@ describe('conversation templates', () => {
   });
 
   it('knows the VILA 1.5 templates and rejects unknown names', () => {
-    for (const name of ['vicuna_v1', 'llama_3', 'hermes-2', 'plain']) expect(TEMPLATES.has(name)).toBe(true);
+    for (const name of ['vicuna_v1', 'llama_3', 'llama_3_fix', 'hermes-2', 'plain']) expect(TEMPLATES.has(name)).toBe(true);
     expect(() => conversationTemplate('nope')).toThrow(/unknown conversation template "nope"/);
     expect(inferTemplateName('Efficient-Large-Model/VILA1.5-3b')).toBe('llava_v0');
     expect(inferTemplateName('llava-v1.5-7b')).toBe('llava_v1');
