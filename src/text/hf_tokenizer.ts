@@ -18,6 +18,7 @@ import { Tokenizer as HfTokenizerCore } from '@huggingface/tokenizers';
 import { ConfigError, InputError } from '../errors.js';
 import type { Tokenizer } from './tokenizer.js';
 import { readJson, type Json, type JsonObject } from './tokenizer_config.js';
+import { cleanUpTokenization } from './clean_up.js';
 
 
 export interface HfTokenizerOptions {
@@ -80,20 +81,6 @@ function templateOf(post: Json | undefined, where: string): { prefix: string[]; 
   return out;
 }
 
-/** PreTrainedTokenizerBase.clean_up_tokenization. */
-function cleanUpTokenization(s: string): string {
-  return s
-    .replaceAll(' .', '.')
-    .replaceAll(' ?', '?')
-    .replaceAll(' !', '!')
-    .replaceAll(' ,', ',')
-    .replaceAll(" ' ", "'")
-    .replaceAll(" n't", "n't")
-    .replaceAll(" 'm", "'m")
-    .replaceAll(" 's", "'s")
-    .replaceAll(" 've", "'ve")
-    .replaceAll(" 're", "'re");
-}
 
 export class HfTokenizer implements Tokenizer {
   readonly vocabSize: number;

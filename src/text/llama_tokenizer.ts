@@ -18,6 +18,7 @@ import type { SentencePieceModel } from './sentencepiece_model.js';
 import { SentencePieceProcessor } from './sentencepiece.js';
 import type { Tokenizer } from './tokenizer.js';
 import { SPECIAL_TOKEN_ATTRIBUTES, type TokenizerConfig } from './tokenizer_config.js';
+import { cleanUpTokenization } from './clean_up.js';
 
 const SPIECE_UNDERLINE = '\u2581';
 
@@ -31,20 +32,6 @@ export interface LlamaTokenizerOptions {
   extraSpecialTokens?: readonly string[];
 }
 
-/** PreTrainedTokenizerBase.clean_up_tokenization (only used when the config enables it). */
-function cleanUpTokenization(s: string): string {
-  return s
-    .replaceAll(' .', '.')
-    .replaceAll(' ?', '?')
-    .replaceAll(' !', '!')
-    .replaceAll(' ,', ',')
-    .replaceAll(" ' ", "'")
-    .replaceAll(" n't", "n't")
-    .replaceAll(" 'm", "'m")
-    .replaceAll(" 's", "'s")
-    .replaceAll(" 've", "'ve")
-    .replaceAll(" 're", "'re");
-}
 
 export class LlamaTokenizer implements Tokenizer {
   readonly sp: SentencePieceProcessor;
