@@ -911,6 +911,27 @@ struct Row {
   std::string note;
 };
 
+/** The device's L2 size (50 MiB when the driver does not say). */
+static size_t l2_bytes() {
+  cudaDeviceProp prop;
+  cudaGetDeviceProperties(&prop, 0);
+  return prop.l2CacheSize > 0 ? (size_t)prop.l2CacheSize : (size_t)50 << 20;
+}
+
+/** Device-to-device copy bandwidth, 512 MiB, counting read + write (GB/s). */
+static double copy_bandwidth_gbs() {
+  const size_t cb = (size_t)512 << 20;
+  void *c0, *c1;
+  VCHECK(vila_malloc(&c0, cb));
+  VCHECK(vila_malloc(&c1, cb));
+  VCHECK(vila_memset0(c0, cb));
+  const double tcopy = time_ms([&](int) { cudaMemcpyAsync(c1, c0, cb, cudaMemcpyDeviceToDevice, nullptr); }, 2, 7, 5);
+  const double copy_gbs = 2.0 * cb / (tcopy * 1e-3) / 1e9;
+  VCHECK(vila_free(c0));
+  VCHECK(vila_free(c1));
+  return copy_gbs;
+}
+
 /**
  * An int4 GEMV benchmark case whose weights come from DRAM: enough device copies of `w` (together
  * more than 3× the L2) used round robin, one input x (m, k) and output. Freed when it goes out of scope.
@@ -966,21 +987,11 @@ static void run_bench() {
   printf("== benchmarks (CUDA events, median of 9 batches of 20 calls after warmup; int4 GEMV weights\n"
          "   rotate over copies totalling > 3x L2, so they come from DRAM; 'graph' rows replay the 20\n"
          "   calls as one CUDA graph)\n");
-  cudaDeviceProp prop;
-  cudaGetDeviceProperties(&prop, 0);
-  const size_t l2 = prop.l2CacheSize > 0 ? (size_t)prop.l2CacheSize : (size_t)50 << 20;
+  const size_t l2 = l2_bytes();
   std::vector<Row> rows;
 
   // device copy bandwidth
-  const size_t cb = (size_t)512 << 20;
-  void *c0, *c1;
-  VCHECK(vila_malloc(&c0, cb));
-  VCHECK(vila_malloc(&c1, cb));
-  VCHECK(vila_memset0(c0, cb));
-  const double tcopy = time_ms([&](int) { cudaMemcpyAsync(c1, c0, cb, cudaMemcpyDeviceToDevice, nullptr); }, 2, 7, 5);
-  const double copy_gbs = 2.0 * cb / (tcopy * 1e-3) / 1e9;
-  VCHECK(vila_free(c0));
-  VCHECK(vila_free(c1));
+  const double copy_gbs = copy_bandwidth_gbs();
   rows.push_back({"device copy (cudaMemcpy D2D 512 MiB, read+write)", copy_gbs, "GB/s", ""});
   printf("copy: %.1f GB/s\n", copy_gbs);
 
@@ -1099,18 +1110,8 @@ static void run_bench() {
  * past 3x L2), plain back-to-back launches and a CUDA graph of 20; then the fastest per shape.
  */
 static void run_bench_gemv() {
-  cudaDeviceProp prop;
-  cudaGetDeviceProperties(&prop, 0);
-  const size_t l2 = prop.l2CacheSize > 0 ? (size_t)prop.l2CacheSize : (size_t)50 << 20;
-  const size_t cb = (size_t)512 << 20;
-  void *c0, *c1;
-  VCHECK(vila_malloc(&c0, cb));
-  VCHECK(vila_malloc(&c1, cb));
-  VCHECK(vila_memset0(c0, cb));
-  const double tcopy = time_ms([&](int) { cudaMemcpyAsync(c1, c0, cb, cudaMemcpyDeviceToDevice, nullptr); }, 2, 7, 5);
-  const double copy_gbs = 2.0 * cb / (tcopy * 1e-3) / 1e9;
-  VCHECK(vila_free(c0));
-  VCHECK(vila_free(c1));
+  const size_t l2 = l2_bytes();
+  const double copy_gbs = copy_bandwidth_gbs();
   const int nv = vila_q4_gemv_versions(), keep = vila_q4_gemv_set_version(0);
   printf("== int4 GEMV versions (G=128, f16 scales; weights rotate over copies > 3x L2; median of 9 batches of 20;\n"
          "   device copy %.1f GB/s; default version %d; bytes = qweight + scales/zeros read + x + out)\n",
