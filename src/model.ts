@@ -11,6 +11,7 @@ import { InputError } from './errors.js';
 import { generate, type GenerateResult } from './generate.js';
 import type { DecodeOptions } from './media/decode.js';
 import { loadImage, loadImageProcessorConfig, type ImageProcessorConfig } from './media/image.js';
+import { internImageProcessorConfig } from './media/intern_image.js';
 import type { ProgressFn } from './model/binder.js';
 import type { KVCache } from './model/llama.js';
 import { VilaWeights } from './model/vila.js';
@@ -77,9 +78,7 @@ export class Model {
       onUnknownTensor: (key, where) => opts.onWarning?.(`${where}: tensor '${key}' is not used by the model`),
     });
     const tokenizer = await loadTokenizer(weights.config.llmDir);
-    const pre = weights.config.visionDir === undefined ? undefined : join(weights.config.visionDir, 'preprocessor_config.json');
-    const imageConfig = pre !== undefined && existsSync(pre) ? await loadImageProcessorConfig(pre) : undefined;
-    if (pre !== undefined && imageConfig === undefined) opts.onWarning?.(`${pre} is missing; images cannot be used`);
+    const imageConfig = await imageConfigOf(weights, opts.onWarning);
     const { root, llmDir } = weights.config;
     const convMode = opts.convMode ?? defaultConvMode(tokenizer, modelFolderNames(root, llmDir));
     const template = conversationTemplate(
@@ -142,6 +141,20 @@ export class Model {
     });
     return { ...result, inputIds };
   }
+}
+
+/**
+ * How a folder's images are preprocessed: InternViT's is fixed upstream (intern_encoder.py,
+ * preprocessor_config.json not read); SigLIP's comes from vision_tower/preprocessor_config.json.
+ */
+async function imageConfigOf(weights: VilaWeights, onWarning?: (message: string) => void): Promise<ImageProcessorConfig | undefined> {
+  const { vision, visionDir } = weights.config;
+  if (vision === undefined || visionDir === undefined) return undefined;
+  if (vision.kind === 'intern') return internImageProcessorConfig(vision.file);
+  const pre = join(visionDir, 'preprocessor_config.json');
+  if (existsSync(pre)) return loadImageProcessorConfig(pre);
+  onWarning?.(`${pre} is missing; images cannot be used`);
+  return undefined;
 }
 
 /** Re-exported: the template a folder gets without --conv-mode (text/conv_mode.ts). */

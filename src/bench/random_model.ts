@@ -37,6 +37,7 @@ function configOf(name: string, s: BenchShape): VilaConfig {
   if (s.vision === undefined) return base;
   const v = s.vision;
   const vision: SiglipConfig = {
+    kind: 'siglip',
     file: `${root}/vision_tower`, hiddenSize: v.hidden, intermediateSize: v.ffn, layers: v.layers, heads: v.heads,
     headDim: v.hidden / v.heads, patchSize: v.patch, imageSize: v.image, channels: 3, layerNormEps: 1e-6,
   };

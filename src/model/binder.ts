@@ -32,6 +32,12 @@ export class WeightBinder {
 
   /** Read a float tensor and check its shape. */
   take(key: string, shape: readonly number[]): Tensor<FloatDType> {
+    const t = this.readFloat(key, shape);
+    return this.adopt === undefined ? t : this.adopt(t);
+  }
+
+  /** A float tensor read from the file, checked, marked taken, not yet adopted. */
+  private readFloat(key: string, shape: readonly number[]): Tensor<FloatDType> {
     const full = this.prefix + key;
     if (!this.source.has(full)) {
       throw new WeightError(`missing tensor '${full}' (expected shape ${shapeString(shape)})`, this.source.dir);
@@ -45,10 +51,27 @@ export class WeightBinder {
       throw new WeightError(`tensor '${full}' has dtype ${info.storedDtype}; a float weight (F32, F16, BF16) is needed`, file);
     }
     const read = this.source.read(full) as Tensor<FloatDType>;
-    const t = this.adopt === undefined ? read : this.adopt(read);
     this.taken.add(full);
     this.onTensor?.(info.byteLength, full);
-    return t;
+    return read;
+  }
+
+  /**
+   * A float tensor of `shape` split along its first dimension into `parts` equal blocks, each a
+   * contiguous tensor of its own, moved into the backend one by one (a fused qkv Linear becomes
+   * the q, k and v weights; the whole stored tensor is never adopted).
+   */
+  takeSplit(key: string, shape: readonly number[], parts: number): Tensor<FloatDType>[] {
+    const full = this.prefix + key;
+    const rows = shape[0]!;
+    if (rows % parts !== 0) throw new WeightError(`tensor '${full}': ${rows} rows do not split into ${parts} parts`, this.source.dir);
+    const read = this.readFloat(key, shape);
+    const size = read.data.length / parts;
+    const partShape = [rows / parts, ...shape.slice(1)];
+    return Array.from({ length: parts }, (_, i) => {
+      const t = { ...read, shape: partShape, data: read.data.slice(i * size, (i + 1) * size) } as Tensor<FloatDType>;
+      return this.adopt === undefined ? t : this.adopt(t);
+    });
   }
 
   /**

@@ -8,6 +8,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { Fields } from '../io/json.js';
+import { parseInternVitConfig, type InternVitConfig } from './intern_vit_config.js';
+
+export type { InternVitConfig } from './intern_vit_config.js';
 
 export interface LlamaConfig {
   readonly file: string;
@@ -35,6 +38,7 @@ export interface LlamaConfig {
 }
 
 export interface SiglipConfig {
+  readonly kind: 'siglip';
   readonly file: string;
   readonly hiddenSize: number;
   readonly intermediateSize: number;
@@ -46,6 +50,9 @@ export interface SiglipConfig {
   readonly channels: number;
   readonly layerNormEps: number;
 }
+
+/** The vision tower, by vision_tower/config.json architectures[0] (spec/vila.md §1). */
+export type VisionTowerConfig = SiglipConfig | InternVitConfig;
 
 export type ProjectorType = 'mlp_downsample' | 'linear' | 'identity' | { mlpGelu: number };
 
@@ -60,7 +67,7 @@ export interface VilaConfig {
   readonly root: string;
   readonly llm: LlamaConfig;
   /** Absent for a plain (text-only) Llama folder. */
-  readonly vision?: SiglipConfig;
+  readonly vision?: VisionTowerConfig;
   readonly projector?: ProjectorType;
   readonly select?: VisionSelect;
   readonly imageAspectRatio: 'resize' | 'pad';
@@ -127,7 +134,7 @@ export function parseSiglipConfig(file: string): SiglipConfig {
   const f = Fields.read(file);
   const arch = f.stringArray('architectures')[0] ?? '';
   if (!arch.toLowerCase().includes('siglip')) {
-    f.unsupported('architectures', 'only SigLIP vision towers are supported so far (InternViT comes with the 40B model)');
+    f.unsupported('architectures', "expected a SigLIP or InternViT vision tower (architectures[0] containing 'siglip' or 'intern')");
   }
   const act = f.string('hidden_act', 'gelu_pytorch_tanh');
   if (act !== 'gelu_pytorch_tanh') f.unsupported('hidden_act', "SigLIP's MLP uses 'gelu_pytorch_tanh'");
@@ -138,6 +145,7 @@ export function parseSiglipConfig(file: string): SiglipConfig {
   const imageSize = f.positiveInt('image_size');
   if (imageSize < patchSize) f.unsupported('image_size', `smaller than patch_size ${patchSize}`);
   return {
+    kind: 'siglip',
     file,
     hiddenSize,
     intermediateSize: f.positiveInt('intermediate_size'),
@@ -161,13 +169,29 @@ function parseProjectorType(file: string): ProjectorType {
 }
 
 /** hidden_states[k] of an encoder with n layers is the output of layer k-1 (index 0 = embeddings). */
-function parseSelect(top: Fields, vision: SiglipConfig): VisionSelect {
+function parseSelect(top: Fields, vision: VisionTowerConfig): VisionSelect {
   const layer = top.int('mm_vision_select_layer', -2);
   const index = layer < 0 ? vision.layers + 1 + layer : layer;
   if (index < 0 || index > vision.layers) {
     top.unsupported('mm_vision_select_layer', `out of range for a tower of ${vision.layers} layers`);
   }
   return { layersToRun: index, feature: top.oneOf('mm_vision_select_feature', ['patch', 'cls_patch'], 'patch') };
+}
+
+/** llava/model/multimodal_encoder/builder.py: the tower class from architectures[0].lower(). */
+function parseVisionTowerConfig(file: string): VisionTowerConfig {
+  const arch = (Fields.read(file).stringArray('architectures')[0] ?? '').toLowerCase();
+  return arch.includes('intern') ? parseInternVitConfig(file) : parseSiglipConfig(file);
+}
+
+/** What upstream cannot run with an InternViT tower fails here, before any weight is read. */
+function checkInternFit(top: Fields, aspect: 'resize' | 'pad', projector: ProjectorType): void {
+  // mm_utils.py process_image 'pad' reads processor.image_mean, which InternVisionPreprocessor lacks.
+  if (aspect === 'pad') top.unsupported('image_aspect_ratio', "upstream's InternViT preprocessor has no image_mean for the 'pad' colour; only 'resize' runs");
+  // DownSampleBlock needs a square token grid: CLS + 32×32 is not one.
+  if (projector === 'mlp_downsample' && top.string('mm_vision_select_feature', 'patch') === 'cls_patch') {
+    top.unsupported('mm_vision_select_feature', "InternViT's CLS token makes 1 + g² tokens, not a square grid for mlp_downsample; use 'patch'");
+  }
 }
 
 const isMultimodal = (arch: string[]): boolean => arch.some((a) => a.toLowerCase().includes('llava'));
@@ -193,17 +217,19 @@ export function loadVilaConfig(root: string): VilaConfig {
   const visionDir = sub('vision_tower');
   const projectorDir = sub('mm_projector');
   const llm = parseLlamaConfig(join(llmDir, 'config.json'));
-  const vision = parseSiglipConfig(join(visionDir, 'config.json'));
+  const vision = parseVisionTowerConfig(join(visionDir, 'config.json'));
   const projector = parseProjectorType(join(projectorDir, 'config.json'));
   if (top.bool('mm_use_im_start_end', false)) top.unsupported('mm_use_im_start_end', 'image start/end tokens are not used by VILA 1.5');
   if (top.bool('s2', false)) top.unsupported('s2', 'S2 multi-scale features come with the 3B-S2 model');
+  const imageAspectRatio = top.oneOf('image_aspect_ratio', ['resize', 'pad'], 'resize');
+  if (vision.kind === 'intern') checkInternFit(top, imageAspectRatio, projector);
   return {
     root,
     llm,
     vision,
     projector,
     select: parseSelect(top, vision),
-    imageAspectRatio: top.oneOf('image_aspect_ratio', ['resize', 'pad'], 'resize'),
+    imageAspectRatio,
     numVideoFrames: top.positiveInt('num_video_frames', 8),
     modelMaxLength: llm.maxLength,
     llmDir,

@@ -12,7 +12,7 @@ import { WeightBinder, type ProgressFn } from './binder.js';
 import { loadVilaConfig, type VilaConfig } from './config.js';
 import { KVCache, llamaEmbed, llamaForward, llamaUnused, loadLlama, type LlamaWeights } from './llama.js';
 import { loadProjector, projectorForward, type ProjectorWeights } from './projector.js';
-import { loadSiglip, siglipForward, siglipGrid, siglipUnused, type SiglipWeights } from './siglip.js';
+import { loadVisionTower, visionFeatureTokens, visionForward, visionGrid, visionKeyPrefix, visionUnused, type VisionTowerWeights } from './vision_tower.js';
 
 export interface WeightsLoadOptions {
   /** Called as tensors are read: bytes done, bytes in total, the tensor just read. */
@@ -24,7 +24,7 @@ export interface WeightsLoadOptions {
 }
 
 export interface VisionPart {
-  readonly weights: SiglipWeights;
+  readonly weights: VisionTowerWeights;
   readonly projector: ProjectorWeights;
 }
 
@@ -67,12 +67,12 @@ export class VilaWeights {
         opts.onProgress?.(done, total, key);
       };
       const llmBinder = new WeightBinder(llmSrc, '', onTensor, opts.adopt);
-      const visionBinder = hasVision ? new WeightBinder(visionSrc, 'vision_model.', onTensor, opts.adopt) : undefined;
+      const visionBinder = hasVision ? new WeightBinder(visionSrc, visionKeyPrefix(visionCfg), onTensor, opts.adopt) : undefined;
       const projBinder = hasVision ? new WeightBinder(projSrc, '', onTensor, opts.adopt) : undefined;
-      const visionUnused = select === undefined ? undefined : siglipUnused(select);
+      const unusedVision = select === undefined || visionCfg === undefined ? undefined : visionUnused(visionCfg, select);
       total =
         llmBinder.plannedBytes((k) => !llamaUnused(k)) +
-        (visionBinder?.plannedBytes((k) => !visionUnused!(k)) ?? 0) +
+        (visionBinder?.plannedBytes((k) => !unusedVision!(k)) ?? 0) +
         (projBinder?.plannedBytes(() => true) ?? 0);
       const unknown: string[] = [];
       const finish = (b: WeightBinder, knownUnused?: (k: string) => boolean): void => {
@@ -85,8 +85,8 @@ export class VilaWeights {
       finish(llmBinder, llamaUnused);
       let vision: VisionPart | undefined;
       if (hasVision && visionBinder !== undefined && projBinder !== undefined) {
-        const weights = loadSiglip(visionBinder, visionCfg, select);
-        finish(visionBinder, visionUnused);
+        const weights = loadVisionTower(visionBinder, visionCfg, select);
+        finish(visionBinder, unusedVision);
         const projector = loadProjector(projBinder, projectorType, visionCfg.hiddenSize, config.llm.hiddenSize);
         finish(projBinder);
         vision = { weights, projector };
@@ -114,7 +114,7 @@ export class VilaWeights {
     if (!sameShape(pixels.shape, want)) {
       throw new InputError(`image tensor has shape [${pixels.shape.join(', ')}], the vision tower takes [${want.join(', ')}]`);
     }
-    const features = siglipForward(be, cfg, this.vision.weights, select, pixels, `${name}.vision`);
+    const features = visionForward(be, cfg, this.vision.weights, select, pixels, `${name}.vision`);
     return projectorForward(be, this.vision.projector, features, `${name}.projector`);
   }
 
@@ -122,8 +122,8 @@ export class VilaWeights {
   get tokensPerImage(): number | undefined {
     const { vision: cfg, select } = this.config;
     if (this.vision === undefined || cfg === undefined || select === undefined) return undefined;
-    const grid = siglipGrid(cfg);
-    const features = grid * grid - (select.feature === 'patch' ? 1 : 0);
+    const grid = visionGrid(cfg);
+    const features = visionFeatureTokens(cfg, select);
     return this.vision.projector.kind === 'mlp_downsample' ? Math.ceil(grid / 2) ** 2 : features;
   }
 

@@ -36,9 +36,11 @@ describe('tinychat-awq fixture: SigLIP + mlp_downsample (ref backend)', () => {
 
     const vsrc = openWeights(cfg.visionDir!);
     const vb = new WeightBinder(vsrc, 'vision_model.');
-    const tower = loadSiglip(vb, cfg.vision!, cfg.select!);
+    const vcfg = cfg.vision!;
+    if (vcfg.kind !== 'siglip') throw new Error('expected a SigLIP tower');
+    const tower = loadSiglip(vb, vcfg, cfg.select!);
     expect(vb.finish(siglipUnused(cfg.select!)).unknown).toEqual([]);
-    const features = siglipForward(be, cfg.vision!, tower, cfg.select!, pixels);
+    const features = siglipForward(be, vcfg, tower, cfg.select!, pixels);
     expect(features.shape).toEqual(expected.vision_features_shape);
     const row = (t: Float32Array, r: number, n: number, w: number): number[] => Array.from(t.subarray(r * w, r * w + n));
     const close = (got: number[], want: number[]): void => got.forEach((g, i) => expect(g).toBeCloseTo(want[i]!, 4));

@@ -3,7 +3,7 @@
 // report as a warning while still answering.
 
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -40,8 +40,16 @@ describe('weight key table', () => {
     expect(w.unknownTensors).toEqual([`${join(dir, 'mm_projector')}: layers.9.weight`]);
   });
 
-  it('refuses a vision tower it does not implement yet (InternViT, the 40B tower) with a located error', () => {
-    const dir = join(import.meta.dirname, '../fixtures/tiny-vila-intern');
+  it('reports nothing for the InternViT folder (the 40B tower, no key prefix)', () => {
+    const w = VilaWeights.load(join(import.meta.dirname, '../fixtures/tiny-vila-intern'));
+    expect(w.unknownTensors).toEqual([]);
+  });
+
+  it('refuses a vision tower it does not implement (neither SigLIP nor InternViT) with a located error', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vila-clip-'));
+    cpSync(fixture, dir, { recursive: true });
+    const file = join(dir, 'vision_tower/config.json');
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), architectures: ['CLIPVisionModel'] }));
     expect(() => VilaWeights.load(dir)).toThrow(ConfigError);
     expect(() => VilaWeights.load(dir)).toThrow(/vision_tower\/config\.json: field 'architectures'/);
   });
