@@ -56,7 +56,7 @@ import torch
 
 LICENSE_DIR = "/usr/share/common-licenses"
 VARIANTS = ("default", "pad", "mixed", "intern")
-FRESH_VARIANTS = ("default", "pad", "mixed")  # the SigLIP variants every VILA1.5 size but 40b uses
+FRESH_VARIANTS = ("default", "pad", "mixed", "intern")  # the SigLIP variants of VILA1.5 3b-13b, and 40b's InternViT
 PROJECTORS = ("mlp_downsample", "linear", "mlp2x_gelu", "mlp3x_gelu")  # mm_projector_type values generated
 
 
