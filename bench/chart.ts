@@ -37,9 +37,10 @@ export function escapeXml(s: string): string {
 export function renderSvg(title: string, subtitle: string, groups: ChartGroup[]): string {
   const parts: string[] = [];
   let y = 58;
-  // Legend
+  // Legend: the kinds of bar the chart holds
   let lx = 12;
-  for (const k of Object.keys(LEGEND) as BarKind[]) {
+  const present = new Set(groups.flatMap((g) => g.bars.map((b) => b.kind)));
+  for (const k of (Object.keys(LEGEND) as BarKind[]).filter((kind) => present.has(kind))) {
     parts.push(`<rect x="${lx}" y="${y - 10}" width="12" height="12" fill="${COLOURS[k]}"/>`);
     parts.push(`<text x="${lx + 16}" y="${y}" class="small">${escapeXml(LEGEND[k])}</text>`);
     lx += 30 + LEGEND[k].length * 6.5;

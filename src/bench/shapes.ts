@@ -18,7 +18,7 @@ export const BENCH_SHAPES: Readonly<Record<string, BenchShape>> = {
   // SigLIP-so400m at 384 px, mlp_downsample to 2560, Llama 2560/6912 × 32, as VILA1.5-3b-AWQ.
   'vila1.5-3b': { ...TWIN_SHAPES['vila1.5-3b']!, q4Group: 128 },
   // Llama-3-VILA1.5-8B-AWQ: Llama 3 8B (4096/14336 × 32, GQA 32/8, vocab 128256), the same tower.
-  'llama-3-vila1.5-8b': { ...TWIN_SHAPES['llama3-vila1.5-8b']!, q4Group: 128 },
+  'llama-3-vila1.5-8b': { ...TWIN_SHAPES['llama-3-vila1.5-8b']!, q4Group: 128 },
   // peers.md: hidden 2048, 16 layers, 16 heads, 4 KV heads, FFN 5632, vocab 32000 (0.85 B params).
   'llama-ref': {
     llm: { hidden: 2048, layers: 16, heads: 16, kvHeads: 4, ffn: 5632, vocab: 32000, ropeTheta: 1e4, maxPositions: 4096 },

@@ -9,6 +9,7 @@ import { evalCommand } from './eval.js';
 import { generateCommand } from './generate.js';
 import { inspectCommand } from './inspect.js';
 import { logitsCommand } from './logits.js';
+import { makeTwinCommand } from './make_twin.js';
 import { quantizeCommand } from './quantize.js';
 import { detokenizeCommand, tokenizeCommand } from './tokenize.js';
 import { traceDiffCommand } from './trace_diff.js';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   evalCommand(program);
   tokenizeCommand(program);
   detokenizeCommand(program);
+  makeTwinCommand(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();

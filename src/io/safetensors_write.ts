@@ -2,7 +2,7 @@
 // spaces to a multiple of 8 (as the Python `safetensors` package writes it), written tensor by
 // tensor so that a large file never sits in memory at once.
 
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { DTYPE_BYTES, numel, type DType, type Tensor } from '../tensor.js';
 import { STORED_DTYPE } from './dtypes.js';
 
@@ -14,7 +14,7 @@ export interface TensorSpec {
 
 export function writeSafetensors(
   path: string,
-  entries: ReadonlyMap<string, { spec: TensorSpec; get: () => Tensor }>,
+  entries: ReadonlyMap<string, { spec: TensorSpec; get: () => Tensor | 'zeros' }>,
   metadata: Record<string, string> = { format: 'pt' },
 ): void {
   const names = [...entries.keys()].sort();
@@ -34,11 +34,19 @@ export function writeSafetensors(
   try {
     writeSync(fd, head);
     writeSync(fd, json);
+    let pos = 8 + Buffer.byteLength(json);
     for (const name of names) {
-      const t = entries.get(name)!.get();
+      const { spec, get } = entries.get(name)!;
+      const t = get();
+      if (t === 'zeros') {
+        pos += numel(spec.shape) * DTYPE_BYTES[spec.dtype];
+        continue;
+      }
       const view = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-      for (let done = 0; done < view.length; ) done += writeSync(fd, view, done, Math.min(view.length - done, 1 << 30));
+      for (let done = 0; done < view.length; ) done += writeSync(fd, view, done, Math.min(view.length - done, 1 << 30), pos + done);
+      pos += view.length;
     }
+    ftruncateSync(fd, pos);
   } finally {
     closeSync(fd);
   }

@@ -22,7 +22,7 @@ export const TWIN_SHAPES: Readonly<Record<string, TwinShape>> = {
     llm: { hidden: 2560, layers: 32, heads: 20, kvHeads: 20, ffn: 6912, vocab: 32000, ropeTheta: 1e4, maxPositions: 4096 },
     vision: siglip,
   },
-  'llama3-vila1.5-8b': {
+  'llama-3-vila1.5-8b': {
     llm: { hidden: 4096, layers: 32, heads: 32, kvHeads: 8, ffn: 14336, vocab: 128256, ropeTheta: 5e5, maxPositions: 8192 },
     vision: siglip,
   },

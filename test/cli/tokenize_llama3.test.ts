@@ -1,5 +1,5 @@
 // `vila tokenize` / `vila detokenize` on a tokenizer-only Llama 3 folder: the tokenizer.json
-// rebuilt from llama3-tokenizer-js's data (tools/llama_tokenizer_json.ts) and a minimal
+// rebuilt from llama3-tokenizer-js's data (src/text/llama_vocab_json.ts) and a minimal
 // tokenizer_config.json, no tokenizer.model. Runs the built dist/ as a process (npm test builds first).
 
 import { spawnSync } from 'node:child_process';
@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import llama3 from 'llama3-tokenizer-js';
 import { describe, expect, it } from 'vitest';
-import { writeLlamaTokenizerFolder } from '../../tools/llama_tokenizer_json.js';
+import { writeLlamaTokenizerFolder } from '../../src/text/llama_vocab_json.js';
 
 const root = join(import.meta.dirname, '../..');
 
@@ -18,9 +18,9 @@ function vila(...args: string[]): { code: number; stdout: string; stderr: string
 }
 
 describe('vila tokenize on a Llama 3 tokenizer.json folder', () => {
-  it('prints the ids with BOS, recognises special tokens in the text, and detokenize reverses it', () => {
+  it('prints the ids with BOS, recognises special tokens in the text, and detokenize reverses it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vila-llama3-'));
-    writeLlamaTokenizerFolder('llama3', dir);
+    await writeLlamaTokenizerFolder('llama3', dir);
     // Only what the minimal config needs: BOS named, nothing else.
     writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ bos_token: '<|begin_of_text|>' }));
 

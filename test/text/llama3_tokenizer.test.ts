@@ -1,5 +1,5 @@
 // The tokenizer.json tokenizer (src/text/hf_tokenizer.ts) on the real Llama 3 and Llama 2
-// vocabularies. tools/llama_tokenizer_json.ts rebuilds standard tokenizer.json files from the data
+// vocabularies. src/text/llama_vocab_json.ts rebuilds standard tokenizer.json files from the data
 // of the npm packages llama3-tokenizer-js and llama-tokenizer-js into a temporary folder, the
 // normal loader reads them (a folder with tokenizer.json and no tokenizer.model), and each
 // package's own encode() is the oracle.
@@ -22,7 +22,7 @@ import llama3 from 'llama3-tokenizer-js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadTokenizer } from '../../src/text/load.js';
 import type { Tokenizer } from '../../src/text/tokenizer.js';
-import { writeLlamaTokenizerFolder } from '../../tools/llama_tokenizer_json.js';
+import { writeLlamaTokenizerFolder } from '../../src/text/llama_vocab_json.js';
 
 /** Hand-written texts that tend to break byte-level BPE ports. */
 const TRICKY: string[] = [
@@ -181,8 +181,8 @@ describe('tokenizer.json tokenizer on the real Llama 3 and Llama 2 vocabularies'
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vila-llama-tok-'));
-    writeLlamaTokenizerFolder('llama3', join(dir, 'llama3'));
-    writeLlamaTokenizerFolder('llama2', join(dir, 'llama2'));
+    await writeLlamaTokenizerFolder('llama3', join(dir, 'llama3'));
+    await writeLlamaTokenizerFolder('llama2', join(dir, 'llama2'));
     l3 = await loadTokenizer(join(dir, 'llama3'));
     l2 = await loadTokenizer(join(dir, 'llama2'));
   });

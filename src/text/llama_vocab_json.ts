@@ -7,17 +7,31 @@
 // in Llama 3.1, as the package names them); Llama 2 is the SentencePiece BPE as a BPE model with
 // byte fallback behind the "prepend ▁, spaces to ▁" normalizer.
 //
-//   npx tsx tools/llama_tokenizer_json.ts llama3|llama2 DIR   writes DIR/tokenizer.json and a
-//                                                             tokenizer_config.json
 // Tests call writeLlamaTokenizerFolder into a temporary folder; the files (9 MB for Llama 3)
-// are never committed.
+// are never committed. `vila make-twin` writes them into shape twins. The two packages are
+// development dependencies: they are imported when a vocabulary is asked for, and their absence
+// is a clear error.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import llama2 from 'llama-tokenizer-js';
-import llama3 from 'llama3-tokenizer-js';
+import { InputError } from '../errors.js';
 
 export type LlamaVocabulary = 'llama3' | 'llama2';
+
+interface VocabPackage {
+  readonly vocabById: string[];
+  readonly merges: Map<string, number>;
+}
+
+const PACKAGES: Record<LlamaVocabulary, string> = { llama3: 'llama3-tokenizer-js', llama2: 'llama-tokenizer-js' };
+
+async function vocabPackage(which: LlamaVocabulary): Promise<VocabPackage> {
+  try {
+    return ((await import(PACKAGES[which])) as { default: VocabPackage }).default;
+  } catch (e) {
+    throw new InputError(`the real ${which === 'llama3' ? 'Llama 3' : 'Llama 2'} vocabulary comes from the npm package ${PACKAGES[which]} (a development dependency of vila-ts; npm i ${PACKAGES[which]}): ${(e as Error).message}`);
+  }
+}
 
 /** The merges in priority order, as "left right" strings. */
 function mergesInOrder(merges: Map<string, number>): string[] {
@@ -51,7 +65,8 @@ function template(bos: string, bosId: number) {
 
 const LLAMA3_SPLIT = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
-export function llama3TokenizerJson(): object {
+export async function llama3TokenizerJson(): Promise<object> {
+  const llama3 = await vocabPackage('llama3');
   const base = 128000;
   const pieces = llama3.vocabById;
   return {
@@ -87,7 +102,8 @@ export function llama3TokenizerJson(): object {
   };
 }
 
-export function llama2TokenizerJson(): object {
+export async function llama2TokenizerJson(): Promise<object> {
+  const llama2 = await vocabPackage('llama2');
   const pieces = llama2.vocabById;
   return {
     version: '1.0',
@@ -134,18 +150,9 @@ export function llamaTokenizerConfig(which: LlamaVocabulary): object {
 }
 
 /** Writes DIR/tokenizer.json and DIR/tokenizer_config.json for one vocabulary. */
-export function writeLlamaTokenizerFolder(which: LlamaVocabulary, dir: string): void {
+export async function writeLlamaTokenizerFolder(which: LlamaVocabulary, dir: string): Promise<void> {
   mkdirSync(dir, { recursive: true });
-  const json = which === 'llama3' ? llama3TokenizerJson() : llama2TokenizerJson();
+  const json = which === 'llama3' ? await llama3TokenizerJson() : await llama2TokenizerJson();
   writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json));
   writeFileSync(join(dir, 'tokenizer_config.json'), `${JSON.stringify(llamaTokenizerConfig(which), null, 2)}\n`);
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const [which, dir] = process.argv.slice(2);
-  if ((which !== 'llama3' && which !== 'llama2') || dir === undefined) {
-    console.error('usage: npx tsx tools/llama_tokenizer_json.ts llama3|llama2 DIR');
-    process.exit(2);
-  }
-  writeLlamaTokenizerFolder(which, dir);
 }
