@@ -3,7 +3,7 @@
 
 import { openWeights, type WeightSource } from '../io/weights.js';
 import { numel } from '../tensor.js';
-import { loadVilaConfig, type VilaConfig } from './config.js';
+import { loadVilaConfig, type VilaConfig, type VisionSelect, type VisionTowerConfig } from './config.js';
 
 export interface PartSummary {
   readonly part: 'llm' | 'vision_tower' | 'mm_projector';
@@ -94,6 +94,21 @@ export function inspectModel(root: string): ModelSummary {
   };
 }
 
+/** One line about the vision tower: its kind, dimensions and the features VILA takes from it. */
+function describeTower(v: VisionTowerConfig, select: VisionSelect): string {
+  const grid = Math.floor(v.imageSize / v.patchSize);
+  const layers = `${v.layers} layers (${select.layersToRun} used), ${v.heads} heads, FFN ${v.intermediateSize}`;
+  if (v.kind === 'siglip') {
+    return `SigLIP: image ${v.imageSize}, patch ${v.patchSize} (grid ${grid}×${grid}), hidden ${v.hiddenSize}, ${layers}, features '${select.feature}'`;
+  }
+  const tokens = grid * grid + (select.feature === 'patch' ? 0 : 1);
+  return (
+    `InternViT: image ${v.imageSize} (ImageNet mean/std), patch ${v.patchSize} (CLS + grid ${grid}×${grid}), hidden ${v.hiddenSize}, ${layers}, ` +
+    `RMSNorm eps ${v.layerNormEps}, ${v.qkNormalization ? 'q/k RMSNorm' : 'no q/k norm'}, ${v.qkvBias ? 'qkv bias' : 'no qkv bias'}, layer scale, ` +
+    `features '${select.feature}' (${tokens} tokens${select.feature === 'patch' ? ', CLS dropped' : ''})`
+  );
+}
+
 /** Human-readable lines for the summary. */
 export function formatSummary(s: ModelSummary): string {
   const { llm, vision, projector, select } = s.config;
@@ -104,13 +119,7 @@ export function formatSummary(s: ModelSummary): string {
       `FFN ${llm.intermediateSize}, vocab ${llm.vocabSize}, rope θ ${llm.ropeTheta}, RMSNorm eps ${llm.rmsNormEps}, ` +
       `${llm.tieWordEmbeddings ? 'tied' : 'untied'} head, context ${s.config.modelMaxLength}`,
   );
-  if (vision !== undefined && select !== undefined) {
-    const grid = Math.floor(vision.imageSize / vision.patchSize);
-    lines.push(
-      `  vision_tower SigLIP: image ${vision.imageSize}, patch ${vision.patchSize} (grid ${grid}×${grid}), hidden ${vision.hiddenSize}, ` +
-        `${vision.layers} layers (${select.layersToRun} used), ${vision.heads} heads, FFN ${vision.intermediateSize}, features '${select.feature}'`,
-    );
-  }
+  if (vision !== undefined && select !== undefined) lines.push(`  vision_tower ${describeTower(vision, select)}`);
   if (projector !== undefined) {
     const name = typeof projector === 'string' ? projector : `mlp${projector.mlpGelu}x_gelu`;
     lines.push(`  mm_projector ${name}, image aspect '${s.config.imageAspectRatio}'`);

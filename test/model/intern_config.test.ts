@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { loadVilaConfig } from '../../src/model/config.js';
+import { formatSummary, inspectModel } from '../../src/model/inspect.js';
 
 const fixture = join(import.meta.dirname, '../fixtures/tiny-vila-intern');
 
@@ -49,6 +50,14 @@ describe('InternViT vision tower config', () => {
       expect(() => loadVilaConfig(dir)).toThrow(`${file}: field '${field}'`);
     });
   }
+
+  it('vila inspect describes the tower as InternViT', () => {
+    const text = formatSummary(inspectModel(fixture));
+    expect(text).toContain(
+      "vision_tower InternViT: image 448 (ImageNet mean/std), patch 14 (CLS + grid 32×32), hidden 48, 2 layers (2 used), 4 heads, FFN 104",
+    );
+    expect(text).toContain("q/k RMSNorm, no qkv bias, layer scale, features 'patch' (1024 tokens, CLS dropped)");
+  });
 
   it('refuses a tower that is neither SigLIP nor InternViT', () => {
     const dir = withConfig('vision_tower', { architectures: ['CLIPVisionModel'] });
