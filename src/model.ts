@@ -10,7 +10,8 @@ import { DEFAULT_MODEL_DIR } from './default_model.js';
 import { InputError } from './errors.js';
 import { generate, type GenerateResult } from './generate.js';
 import type { DecodeOptions } from './media/decode.js';
-import { loadImage, loadImageProcessorConfig, type ImageProcessorConfig } from './media/image.js';
+import { loadImage, loadImageProcessorConfig, preprocess, type ImageProcessorConfig } from './media/image.js';
+import { decodeMedia, imageCount, type MediaRequest } from './media/parts.js';
 import { internImageProcessorConfig } from './media/intern_image.js';
 import type { ProgressFn } from './model/binder.js';
 import type { KVCache } from './model/llama.js';
@@ -35,10 +36,12 @@ export interface LoadModelOptions {
   readonly onWarning?: (message: string) => void;
 }
 
-export interface PromptRequest {
+/**
+ * The prompt and its media: `images` then `videos`, or `media` for any order (media/parts.ts).
+ * Each video is N frames (`videoFrames`, default config num_video_frames) fed as N images.
+ */
+export interface PromptRequest extends MediaRequest {
   readonly prompt: string;
-  /** Image files, in order. */
-  readonly images?: readonly string[];
   /** Use the prompt verbatim (with its <image> placeholders), without the chat template. */
   readonly raw?: boolean;
   /**
@@ -94,7 +97,7 @@ export class Model {
 
   /** The ids fed to the model, with IMAGE_TOKEN_INDEX (−200) where each image goes. */
   inputIds(req: PromptRequest): number[] {
-    const n = req.images?.length ?? 0;
+    const n = imageCount(req, this.config.numVideoFrames);
     const text = req.raw === true ? req.prompt : chatPrompt(this.template, req.prompt, n);
     return tokenizerImageToken(this.tokenizer, text);
   }
@@ -107,12 +110,21 @@ export class Model {
     return Promise.all(paths.map((p) => loadImage(p, cfg, this.config.imageAspectRatio, decode)));
   }
 
+  /** Decode and preprocess a request's images and video frames, in model order → pixel tensors (3, S, S). */
+  async loadMedia(req: MediaRequest & { readonly decode?: DecodeOptions }): Promise<F32Tensor[]> {
+    if (imageCount(req, this.config.numVideoFrames) === 0) return [];
+    if (this.imageConfig === undefined) throw new InputError(`the model at ${this.config.root} takes no images`);
+    const cfg = this.imageConfig;
+    const images = await decodeMedia(req, this.config.numVideoFrames, req.decode);
+    return images.map((im) => preprocess(im, cfg, this.config.imageAspectRatio));
+  }
+
   /** Run the prompt; returns the input ids, the last-position logits and the filled cache. */
   async prefill(req: PromptRequest, extraCapacity = 0): Promise<{ inputIds: number[]; logits: Float32Array; cache: KVCache }> {
     const inputIds = this.inputIds(req);
     // Count and length are checked before any image is decoded or encoded (minutes on a real model).
-    this.weights.checkPrompt(inputIds, req.images?.length ?? 0);
-    const pixels = await this.loadImages(req.images ?? [], req.decode);
+    this.weights.checkPrompt(inputIds, imageCount(req, this.config.numVideoFrames));
+    const pixels = await this.loadMedia(req);
     const features = pixels.map((p, i) => this.weights.encodeImage(this.backend, p, `image${i}`));
     const embeds = this.weights.embedSpliced(this.backend, inputIds, features);
     const cache = this.weights.newCache(Math.min(this.config.modelMaxLength, embeds.shape[0]! + extraCapacity), this.backend);

@@ -7,6 +7,8 @@ import { BACKEND_NAMES, DEFAULT_BACKEND } from '../backends.js';
 import { DEFAULT_MODEL_DIR } from '../default_model.js';
 import { InputError } from '../errors.js';
 import type { DecodeOptions } from '../media/decode.js';
+import type { MediaPart, MediaRequest } from '../media/parts.js';
+import { VIDEO_DECODERS, type VideoDecoderChoice } from '../media/video/decoder.js';
 import { Model } from '../model.js';
 import { prefillProgress, progressBar } from './progress.js';
 
@@ -20,13 +22,16 @@ export interface ModelOptions {
 export interface PromptOptions extends ModelOptions {
   prompt?: string;
   image: string[];
+  video: string[];
+  /** --image and --video in the order given (set by their parsers). */
+  media?: MediaPart[];
+  frames?: number;
+  videoDecoder?: VideoDecoderChoice;
   raw?: boolean;
   json?: boolean;
   exifOrientation?: boolean;
   alpha: 'drop' | 'white';
 }
-
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 /** --threads N: a whole number ≥ 1. */
 export function parseThreads(value: string): number {
@@ -48,11 +53,30 @@ export function addModelOptions(cmd: Command): Command {
     .option('--conv-mode <name>', 'conversation template: vicuna_v1, llama_3 (original 8B), llama_3_fix (8B-Fix), hermes-2, chat_template (the folder\'s own), ... (default: from the model folder)');
 }
 
+/** --frames N: a whole number ≥ 1. */
+export function parseFrames(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InputError(`--frames takes a whole number ≥ 1, got '${value}'`);
+  return n;
+}
+
+export const videoDecoderOption = (): Option =>
+  new Option('--video-decoder <name>', "video decoding: 'system' ffmpeg, 'wasm' (@ffmpeg/core), 'auto' = system when on PATH (default; env VILA_VIDEO_DECODER)").choices([...VIDEO_DECODERS]);
+
 export function addPromptOptions(cmd: Command): Command {
+  // --image and --video also append to one ordered list, so `--image a --video v --image b`
+  // feeds a, v's frames, b in that order.
+  const part = (make: (path: string) => MediaPart) => (value: string, previous: string[]): string[] => {
+    cmd.setOptionValue('media', [...((cmd.getOptionValue('media') as MediaPart[] | undefined) ?? []), make(value)]);
+    return [...previous, value];
+  };
   return addModelOptions(cmd)
     .argument('[prompt]', 'the prompt (instead of --prompt)')
     .option('--prompt <text>', 'the prompt')
-    .option('--image <path>', 'an image; repeat for several, in order', collect, [])
+    .option('--image <path>', 'an image; repeat for several, in order', part((image) => ({ image })), [])
+    .option('--video <path>', 'an MP4 video (H.264, HEVC, VP9), fed as N frames; repeat for several; in order with --image', part((video) => ({ video })), [])
+    .addOption(new Option('--frames <n>', "frames per video (default: the model's num_video_frames)").argParser(parseFrames))
+    .addOption(videoDecoderOption())
     .option('--raw', 'use the prompt verbatim, with its <image> placeholders, and no chat template')
     .option('--exif-orientation', 'turn photos upright by their EXIF tag (upstream VILA does not)')
     .addOption(new Option('--alpha <mode>', "transparent pixels: 'drop' the alpha as upstream, or composite on 'white'").choices(['drop', 'white']).default('drop'))
@@ -88,6 +112,15 @@ export async function loadModelWithProgress(opts: ModelOptions): Promise<Model> 
 /** Show prefill progress for a prompt with `images` images (stderr, terminals only). */
 export function showPrefillProgress(model: Model, images: number): () => void {
   return prefillProgress(model.config.select?.layersToRun ?? 0, images, model.config.llm.layers);
+}
+
+/** The images and videos of the prompt options, in the order given. */
+export function mediaRequest(opts: PromptOptions): MediaRequest {
+  return {
+    media: opts.media ?? [],
+    ...(opts.frames === undefined ? {} : { videoFrames: opts.frames }),
+    ...(opts.videoDecoder === undefined ? {} : { videoDecoder: opts.videoDecoder }),
+  };
 }
 
 /** The image decoding the prompt options ask for. */

@@ -4,7 +4,8 @@
 import { Option, type Command } from 'commander';
 import { InputError } from '../errors.js';
 import { DEFAULT_MAX_NEW_TOKENS, DEFAULT_SAMPLING } from '../model.js';
-import { addPromptOptions, loadModelWithProgress, promptOf, showPrefillProgress, decodeOptions, type PromptOptions } from './common.js';
+import { imageCount } from '../media/parts.js';
+import { addPromptOptions, loadModelWithProgress, mediaRequest, promptOf, showPrefillProgress, decodeOptions, type PromptOptions } from './common.js';
 
 interface GenerateOptions extends PromptOptions {
   maxNewTokens: string;
@@ -21,7 +22,7 @@ function number(name: string, value: string): number {
 }
 
 export function generateCommand(program: Command): void {
-  const cmd = addPromptOptions(program.command('generate').description('answer a prompt, optionally about images'))
+  const cmd = addPromptOptions(program.command('generate').description('answer a prompt, optionally about images and videos'))
     .option('--max-new-tokens <n>', 'most tokens to generate', String(DEFAULT_MAX_NEW_TOKENS))
     .option('--temperature <t>', 'sampling temperature; 0 = greedy', String(DEFAULT_SAMPLING.temperature))
     .option('--top-p <p>', 'nucleus sampling: keep tokens up to this total probability', String(DEFAULT_SAMPLING.topP))
@@ -38,10 +39,11 @@ export function generateCommand(program: Command): void {
     const maxNewTokens = number('--max-new-tokens', opts.maxNewTokens);
     const model = await loadModelWithProgress(opts);
     const stream = opts.json !== true;
-    const stopProgress = showPrefillProgress(model, opts.image.length);
+    const media = mediaRequest(opts);
+    const stopProgress = showPrefillProgress(model, imageCount(media, model.config.numVideoFrames));
     const result = await model.generate({
       prompt,
-      images: opts.image,
+      ...media,
       raw: opts.raw === true,
       decode: decodeOptions(opts),
       maxNewTokens,

@@ -2,7 +2,8 @@
 // object {"input_ids":[...],"logits":[...]} — how the model is checked from outside.
 
 import type { Command } from 'commander';
-import { addPromptOptions, loadModelWithProgress, promptOf, showPrefillProgress, decodeOptions, type PromptOptions } from './common.js';
+import { imageCount } from '../media/parts.js';
+import { addPromptOptions, loadModelWithProgress, mediaRequest, promptOf, showPrefillProgress, decodeOptions, type PromptOptions } from './common.js';
 import { recordTrace, writeNpz } from '../trace.js';
 import { f32ArrayJson } from './floats.js';
 
@@ -12,9 +13,10 @@ export function logitsCommand(program: Command): void {
     .action(async (positional: string | undefined, opts: PromptOptions & { trace?: string }) => {
       const prompt = promptOf(opts, positional);
       const model = await loadModelWithProgress(opts);
-      const stopProgress = showPrefillProgress(model, opts.image.length);
+      const media = mediaRequest(opts);
+      const stopProgress = showPrefillProgress(model, imageCount(media, model.config.numVideoFrames));
       const recorder = opts.trace === undefined ? undefined : recordTrace();
-      const { inputIds, logits } = await model.logits({ prompt, images: opts.image, raw: opts.raw === true, decode: decodeOptions(opts) }).finally(() => {
+      const { inputIds, logits } = await model.logits({ prompt, ...media, raw: opts.raw === true, decode: decodeOptions(opts) }).finally(() => {
         recorder?.stop();
         stopProgress();
       });

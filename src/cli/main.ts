@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { InputError, VilaError } from '../errors.js';
 import { benchCommand } from './bench.js';
 import { evalCommand } from './eval.js';
+import { framesCommand } from './frames.js';
 import { generateCommand } from './generate.js';
 import { inspectCommand } from './inspect.js';
 import { logitsCommand } from './logits.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   generateCommand(program);
   logitsCommand(program);
+  framesCommand(program);
   inspectCommand(program);
   traceDiffCommand(program);
   benchCommand(program);

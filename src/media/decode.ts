@@ -90,7 +90,7 @@ function sharpMessage(e: unknown): string {
 
 /** sharp, loaded on the first image: its native library costs ~0.25 s at start, which commands without images need not pay. */
 let sharpModule: Promise<(input: Uint8Array, options: SharpOptions) => Sharp> | undefined;
-function loadSharp(): Promise<(input: Uint8Array, options: SharpOptions) => Sharp> {
+export function loadSharp(): Promise<(input: Uint8Array, options: SharpOptions) => Sharp> {
   sharpModule ??= import('sharp').then((m) => m.default);
   return sharpModule;
 }
