@@ -15,6 +15,7 @@ import { decodeMedia, imageCount, type MediaRequest } from './media/parts.js';
 import { internImageProcessorConfig } from './media/intern_image.js';
 import type { ProgressFn } from './model/binder.js';
 import type { KVCache } from './model/llama.js';
+import { s2ImageProcessorConfig } from './model/s2.js';
 import { VilaWeights } from './model/vila.js';
 import type { SamplingOptions } from './sampling.js';
 import type { F32Tensor } from './tensor.js';
@@ -164,7 +165,7 @@ async function imageConfigOf(weights: VilaWeights, onWarning?: (message: string)
   if (vision === undefined || visionDir === undefined) return undefined;
   if (vision.kind === 'intern') return internImageProcessorConfig(vision.file);
   const pre = join(visionDir, 'preprocessor_config.json');
-  if (existsSync(pre)) return loadImageProcessorConfig(pre);
+  if (existsSync(pre)) return s2ImageProcessorConfig(await loadImageProcessorConfig(pre), weights.config.s2);
   onWarning?.(`${pre} is missing; images cannot be used`);
   return undefined;
 }

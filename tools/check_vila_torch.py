@@ -177,7 +177,8 @@ class _UpstreamProjector(nn.Module):
 
 
 def check_projector_module(m: VilaTorch, fixture: str) -> None:
-    C, D = m.vcfg["hidden_size"], m.lcfg["hidden_size"]
+    s2 = getattr(m, "s2_scales", None)  # S2: mm_hidden_size = hidden_size x number of scales
+    C, D = m.vcfg["hidden_size"] * (len(s2) if s2 else 1), m.lcfg["hidden_size"]
     mod = _UpstreamProjector(m.projector, C, D)
     try:
         mod.load_state_dict(m.pw, strict=True)

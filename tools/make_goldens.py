@@ -40,10 +40,13 @@ def model_summary(m: VilaTorch) -> dict:
     lc, vc = m.lcfg, m.vcfg
     S, p = vc["image_size"], vc["patch_size"]
     g = S // p
+    s2 = getattr(m, "s2_scales", None)
+    if s2:  # S2 output map: the smallest scale's merged grid
+        g = g * (s2[0] // m.s2_split)
     L = g * g + (1 if m.tower == "intern" else 0) - (1 if m.select_feature == "patch" else 0)
     gf = int(L ** 0.5)  # DownSampleBlock's h = w = int(sqrt(L))
     gp = gf + (gf % 2)
-    C, D = vc["hidden_size"], lc["hidden_size"]
+    C, D = vc["hidden_size"] * (len(s2) if s2 else 1), lc["hidden_size"]
     if m.projector == "mlp_downsample":
         projector = (f"mlp_downsample: {gf}x{gf} grid{' + zero row (bottom) and column (right)' if gf % 2 else ''} "
                      f"-> {(gp // 2) ** 2} tokens x {4 * C} (column-major) -> LayerNorm(1e-5) "
@@ -68,6 +71,7 @@ def model_summary(m: VilaTorch) -> dict:
         "vision_tower": vc["architectures"][0],
         "vision": {k: vc[k] for k in vkeys},
         "vision_grid": g,
+        **({"s2_scales": s2, "s2_max_split_size": m.s2_split} if s2 else {}),
         "vision_tokens": L,
         "mm_vision_select_layer": m.select_layer,
         "mm_vision_select_feature": m.select_feature,
@@ -84,6 +88,13 @@ def conventions(m: VilaTorch) -> dict:
                           "token per vision feature; linear = nn.Linear (layers.weight/bias); mlpNx_gelu = "
                           "Linear(C->D) then (GELU(erf), Linear(D->D)) x (N-1) (layers.0, layers.2, ...); "
                           "identity = no weights")
+    if getattr(m, "s2_scales", None):
+        c["images"] = CONVENTIONS["images"].replace("(S,S)", f"(S,S) with S = {m.s2_scales[-1]} (the largest S2 scale)")
+        c["s2"] = ("s2wrapper forward with img_sizes = sorted s2_scales, max_split_size, resize_output_to_idx 0: per scale "
+                   "F.interpolate(x, size, mode='bicubic') (float32, align_corners False), split_chessboard into n x n "
+                   "crops (n = scale / split, crop (i, j) at batch i*n+j), SigLIP features per crop, 'b (h w) c -> b c h w', "
+                   "merge_chessboard, F.interpolate(mode='area') to the smallest scale's map, channels concatenated in "
+                   "scale order, 'b c h w -> b (h w) c'; embeddings_out_row0 is the first crop of the smallest scale")
     if m.tower == "intern":
         c["images"] = ("PIL Image.open(p).convert('RGB').resize((448, 448)) (BICUBIC; upstream "
                        "InternVisionPreprocessor hard-codes 448), then torchvision ToTensor (float32 u8 / 255) and "
@@ -169,6 +180,8 @@ def run(model_dir: str, cases_path: str, out_path: str, check: bool = True) -> d
                 "projector_out_row_last[:8]": f32list(po[-1, :8]),
                 "projector_out_sum": tsum(po),
             })
+            if getattr(m, "s2_scales", None):  # S2 fixtures: every projected value (small), for a relative-L2 check
+                dbg["images"][-1]["projector_out"] = f32list(po)
         x = r["inputs_embeds"]
         dbg["embed_last[:8]"] = f32list(x[-1, :8])
         dbg["embed_last_sum"] = tsum(x[-1])

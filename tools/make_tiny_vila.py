@@ -55,7 +55,8 @@ import numpy as np
 import torch
 
 LICENSE_DIR = "/usr/share/common-licenses"
-VARIANTS = ("default", "pad", "mixed", "intern")
+VARIANTS = ("default", "pad", "mixed", "intern", "s2", "s2x3")
+S2_VARIANTS = {"s2": (1, 2), "s2x3": (3, 1, 2)}  # scale factors of the split size, in the order written to s2_scales
 FRESH_VARIANTS = ("default", "pad", "mixed", "intern")  # the SigLIP variants of VILA1.5 3b-13b, and 40b's InternViT
 PROJECTORS = ("mlp_downsample", "linear", "mlp2x_gelu", "mlp3x_gelu")  # mm_projector_type values generated
 
@@ -106,6 +107,9 @@ def draw_dims(seed: int, variant: str, projector: str = None) -> dict:
     elif variant == "intern":
         odd_grid, select_layer, aspect, gqa = False, -1, "resize", True
         rope_theta, rms_eps = 5000000.0, 1e-5
+    elif variant in S2_VARIANTS:  # s2: VILA1.5-3b-s2's options; s2x3: three scales, pad, select -1
+        odd_grid, select_layer, aspect, gqa = True, (-2 if variant == "s2" else -1), ("resize" if variant == "s2" else "pad"), True
+        rope_theta, rms_eps = 10000.0, 1e-5
     else:
         odd_grid = bool(rs.randint(2))
         select_layer = pick([-1, -2])
@@ -118,6 +122,8 @@ def draw_dims(seed: int, variant: str, projector: str = None) -> dict:
         grid, patch = pick([5, 7]), pick([10, 14, 16])
     elif variant == "intern":
         grid, patch = 32, 14
+    elif variant in S2_VARIANTS:  # odd grid per crop; small patches keep the largest scale small
+        grid, patch = pick([5, 7]), pick([6, 7, 8])
     else:
         grid = pick([3, 5, 7]) if odd_grid else pick([2, 4, 6])
         patch = pick([7, 8, 10, 14, 16])
@@ -125,6 +131,8 @@ def draw_dims(seed: int, variant: str, projector: str = None) -> dict:
     remainder = int(rs.randint(0, patch)) if rs.randint(3) else 0
     if variant == "intern":
         remainder = 0  # 448 = 32 * 14
+    if variant in S2_VARIANTS and remainder == 0:
+        remainder = 1  # like 384 = 27 * 14 + 6: each crop's last pixels are dropped by the conv
     image_size = grid * patch + remainder
     v_heads = pick([2, 3, 4])
     v_hd = pick([6, 9, 10, 12, 16]) if variant != "intern" else pick([8, 10, 12])
@@ -158,6 +166,10 @@ def draw_dims(seed: int, variant: str, projector: str = None) -> dict:
         aspect=aspect, tower="intern" if variant == "intern" else "siglip",
         hidden=hidden, heads=heads, kv_heads=kv, inter=inter, layers=layers, vocab=vocab,
         rope_theta=rope_theta, rms_eps=rms_eps, max_pos=max_pos, projector=projector,
+        # S2 (VisionTowerS2): scales are multiples of the split size = the tower's image_size; the projector
+        # takes the channels of every scale (mm_hidden_size = hidden_size x number of scales)
+        s2_scales=[k * image_size for k in S2_VARIANTS.get(variant, ())],
+        mm_hidden=v_hidden * max(1, len(S2_VARIANTS.get(variant, ()))),
     )
 
 
@@ -288,7 +300,7 @@ def mlp_gelu_depth(projector: str) -> int:
 
 def projector_weights(d: dict, ini: Init) -> dict:
     """mm_projector/model.safetensors: MultimodalProjector.state_dict() keys (everything under self.layers)."""
-    C, D, kind = d["v_hidden"], d["hidden"], d["projector"]
+    C, D, kind = d["mm_hidden"], d["hidden"], d["projector"]
     if kind == "linear":  # self.layers = nn.Linear(C, D)
         return {
             "layers.weight": ini.linear("proj_linear", D, C),
@@ -413,7 +425,7 @@ def top_config(d: dict) -> dict:
         "image_aspect_ratio": d["aspect"],
         "interpolate_mode": "linear",
         "llm_cfg": llm_config(d),
-        "mm_hidden_size": d["v_hidden"],
+        "mm_hidden_size": d["mm_hidden"],
         "mm_projector_cfg": projector_config(d),
         "mm_projector_lr": None,
         "mm_use_im_patch_token": False,
@@ -424,9 +436,10 @@ def top_config(d: dict) -> dict:
         "model_type": "llava_llama",
         "num_video_frames": 8,
         "resume_path": "./vlm",
-        "s2": False,
-        "s2_max_split_size": 336,
-        "s2_scales": "336,672,1008",
+        # as in VILA1.5-3b (leftover defaults, unused) unless an S2 variant
+        "s2": bool(d["s2_scales"]),
+        "s2_max_split_size": d["image_size"] if d["s2_scales"] else 336,
+        "s2_scales": ",".join(map(str, d["s2_scales"])) if d["s2_scales"] else "336,672,1008",
         "transformers_version": "4.36.2",
         "tune_language_model": True,
         "tune_mm_projector": True,
@@ -520,7 +533,7 @@ def train_tokenizer(out_path: str, vocab: int) -> None:
 # ----------------------------------------------------------------------------- main
 
 def projector_line(d: dict, g: int, n_feat: int) -> str:
-    C, D, kind = d["v_hidden"], d["hidden"], d["projector"]
+    C, D, kind = d["mm_hidden"], d["hidden"], d["projector"]
     if kind == "mlp_downsample":
         gp = g + (g % 2)
         return (f"`mlp_downsample`: {g}x{g}{' + zero row/column' if g % 2 else ''} -> {gp // 2}x{gp // 2} = "
@@ -550,6 +563,14 @@ def readme(d: dict) -> str:
                  f"({d['image_size'] % d['patch_size']} px ignored at right/bottom), hidden {C}, intermediate "
                  f"{d['v_inter']}, {d['v_layers']} layers, {d['v_heads']} heads, eps 1e-6, `gelu_pytorch_tanh`; "
                  f"features = hidden_states[{d['select_layer']}], `{d['select_feature']}` -> {n_feat} tokens |")
+    if d["s2_scales"]:
+        sc = sorted(d["s2_scales"])
+        tower += (f"\n| S2 | s2_scales \"{','.join(map(str, d['s2_scales']))}\", s2_max_split_size {d['image_size']}: image "
+                  f"preprocessed at {sc[-1]}; per scale bicubic resize, "
+                  + ", ".join(f"{(s // d['image_size']) ** 2} crop(s) -> {g * s // d['image_size']}x{g * s // d['image_size']}"
+                              for s in sc)
+                  + f"; area-resized to {g}x{g}; channels concatenated (smallest scale first) -> {g * g} tokens x "
+                  f"{d['mm_hidden']} |")
     return f"""# Tiny random-weight VILA 1.5 checkpoint (variant `{d['variant']}`, seed {d['seed']})
 
 Generated by `tools/make_tiny_vila.py --seed {d['seed']} --variant {d['variant']}{flag}`; the weights are random

@@ -219,8 +219,14 @@ class VilaTorch:
             assert self.aspect == "resize", "pad needs processor.image_mean, which InternVisionPreprocessor lacks"
         elif "siglip" in arch:
             self.tower = "siglip"
-            assert not cfg.get("s2", False), "S2 not implemented here"
             self.pcfg = load_json(os.path.join(root, "vision_tower", "preprocessor_config.json"))
+            self.s2_scales = None
+            if cfg.get("s2", False):
+                # vision_encoder.py VisionTowerS2.__init__ (vila1.5): scales parsed from "a,b,..." and sorted
+                self.s2_scales = sorted(int(x) for x in cfg["s2_scales"].split(","))
+                self.s2_split = cfg["s2_max_split_size"]
+                # siglip_encoder.py SiglipVisionTowerS2: processor size overridden to the largest scale
+                self.pcfg = dict(self.pcfg, size={"height": self.s2_scales[-1], "width": self.s2_scales[-1]})
         else:
             raise ValueError(f"vision tower {arch}")
         self.vw = read_safetensors(os.path.join(root, "vision_tower", "model.safetensors"))
@@ -308,6 +314,8 @@ class VilaTorch:
 
     def vision(self, px: torch.Tensor, dbg: dict = None) -> torch.Tensor:
         """(3,S,S) -> features (L, C) = hidden_states[select_layer] after feature_select."""
+        if self.tower == "siglip" and self.s2_scales is not None:
+            return self.s2_vision(px, dbg)
         hidden_states = self.intern_hidden_states(px) if self.tower == "intern" else self.siglip_hidden_states(px)
         if dbg is not None:
             dbg["embeddings_out"] = hidden_states[0]
@@ -317,6 +325,41 @@ class VilaTorch:
         elif self.select_feature != "cls_patch":
             raise ValueError(self.select_feature)
         return feats
+
+    def s2_vision(self, px: torch.Tensor, dbg: dict = None) -> torch.Tensor:
+        """VisionTowerS2.forward -> s2wrapper forward(model, x, img_sizes=scales, max_split_size, resize_output_to_idx=0,
+        num_prefix_token=0, output_shape='bnc') (bfshi/scaling_on_scales s2wrapper/core.py and utils.py
+        split_chessboard / merge_chessboard), for one image (3, S, S) with S the largest scale -> (L, C x scales)."""
+        x = px[None]  # upstream interpolates in float32 (input.to(torch.float32)); px is float32 unless .to(float64)
+        outs = []
+        for size in self.s2_scales:
+            n = math.ceil(size / self.s2_split)
+            assert n * self.s2_split == size, "scales must be multiples of s2_max_split_size (split_chessboard asserts)"
+            xs = F.interpolate(x, size=size, mode="bicubic")  # align_corners None = False, no antialias
+            h = size // n
+            # split_chessboard: crop (i, j) at batch index i * n + j
+            crops = torch.cat([xs[:, :, i * h:(i + 1) * h, j * h:(j + 1) * h] for i in range(n) for j in range(n)], dim=0)
+            feats = []
+            for k in range(crops.shape[0]):  # forward_feature: hidden_states[select] + feature_select per crop
+                hs = self.siglip_hidden_states(crops[k])
+                if dbg is not None and not outs and k == 0:
+                    dbg["embeddings_out"] = hs[0]
+                f = hs[self.select_layer]
+                feats.append(f[1:] if self.select_feature == "patch" else f)
+            feats = torch.stack(feats)  # (n*n, L, C)
+            g = int(feats.shape[1] ** 0.5)
+            assert g * g == feats.shape[1], "S2 needs a square token grid per crop"
+            # rearrange 'b (h w) c -> b c h w' (a permuted view, as einops gives), then merge_chessboard
+            maps = feats.reshape(feats.shape[0], g, g, -1).permute(0, 3, 1, 2)
+            merged = torch.cat([torch.cat([maps[i * n + j:i * n + j + 1] for j in range(n)], dim=-1) for i in range(n)],
+                               dim=-2)
+            outs.append(merged)
+        side = outs[0].shape[-2]  # resize_output_to_idx = 0: the smallest scale's map
+        out = torch.cat([F.interpolate(o, size=side, mode="area") for o in outs], dim=1)
+        out = out.permute(0, 2, 3, 1).reshape(side * side, -1)  # 'b c h w -> b (h w) c'
+        if dbg is not None:
+            dbg["s2_scale_maps"] = outs
+        return out
 
     def siglip_hidden_states(self, px: torch.Tensor) -> list:
         w, c = self.vw, self.vcfg

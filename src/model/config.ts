@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { Fields } from '../io/json.js';
 import { parseInternVitConfig, type InternVitConfig } from './intern_vit_config.js';
+import { parseS2Config, type S2Config } from './s2_config.js';
 
 export type { InternVitConfig } from './intern_vit_config.js';
 
@@ -70,6 +71,8 @@ export interface VilaConfig {
   readonly vision?: VisionTowerConfig;
   readonly projector?: ProjectorType;
   readonly select?: VisionSelect;
+  /** S2 multi-scale features (VILA1.5-3b-s2); absent when config.json has no "s2": true. */
+  readonly s2?: S2Config;
   readonly imageAspectRatio: 'resize' | 'pad';
   readonly numVideoFrames: number;
   readonly modelMaxLength: number;
@@ -220,15 +223,17 @@ export function loadVilaConfig(root: string): VilaConfig {
   const vision = parseVisionTowerConfig(join(visionDir, 'config.json'));
   const projector = parseProjectorType(join(projectorDir, 'config.json'));
   if (top.bool('mm_use_im_start_end', false)) top.unsupported('mm_use_im_start_end', 'image start/end tokens are not used by VILA 1.5');
-  if (top.bool('s2', false)) top.unsupported('s2', 'S2 multi-scale features come with the 3B-S2 model');
   const imageAspectRatio = top.oneOf('image_aspect_ratio', ['resize', 'pad'], 'resize');
   if (vision.kind === 'intern') checkInternFit(top, imageAspectRatio, projector);
+  const select = parseSelect(top, vision);
+  const s2 = parseS2Config(top, vision, select.feature);
   return {
     root,
     llm,
     vision,
     projector,
-    select: parseSelect(top, vision),
+    select,
+    ...(s2 === undefined ? {} : { s2 }),
     imageAspectRatio,
     numVideoFrames: top.positiveInt('num_video_frames', 8),
     modelMaxLength: llm.maxLength,

@@ -120,6 +120,11 @@ export function formatSummary(s: ModelSummary): string {
       `${llm.tieWordEmbeddings ? 'tied' : 'untied'} head, context ${s.config.modelMaxLength}`,
   );
   if (vision !== undefined && select !== undefined) lines.push(`  vision_tower ${describeTower(vision, select)}`);
+  const { s2 } = s.config;
+  if (s2 !== undefined && vision !== undefined) {
+    const crops = s2.scales.map((sc) => (sc / s2.maxSplitSize) ** 2).join(' + ');
+    lines.push(`  s2           scales ${s2.scales.join(', ')} (crops of ${s2.maxSplitSize}: ${crops}), image preprocessed at ${s2.scales.at(-1)}, features ${vision.hiddenSize} × ${s2.scales.length} wide`);
+  }
   if (projector !== undefined) {
     const name = typeof projector === 'string' ? projector : `mlp${projector.mlpGelu}x_gelu`;
     lines.push(`  mm_projector ${name}, image aspect '${s.config.imageAspectRatio}'`);

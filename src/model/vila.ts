@@ -12,6 +12,8 @@ import { WeightBinder, type ProgressFn } from './binder.js';
 import { loadVilaConfig, type VilaConfig } from './config.js';
 import { KVCache, llamaEmbed, llamaForward, llamaUnused, loadLlama, type LlamaWeights } from './llama.js';
 import { loadProjector, projectorForward, type ProjectorWeights } from './projector.js';
+import { s2Grid, s2ImageSize, s2VisionForward } from './s2.js';
+import { s2FeatureWidth } from './s2_config.js';
 import { loadVisionTower, visionFeatureTokens, visionForward, visionGrid, visionKeyPrefix, visionUnused, type VisionTowerWeights } from './vision_tower.js';
 
 export interface WeightsLoadOptions {
@@ -87,7 +89,7 @@ export class VilaWeights {
       if (hasVision && visionBinder !== undefined && projBinder !== undefined) {
         const weights = loadVisionTower(visionBinder, visionCfg, select);
         finish(visionBinder, unusedVision);
-        const projector = loadProjector(projBinder, projectorType, visionCfg.hiddenSize, config.llm.hiddenSize);
+        const projector = loadProjector(projBinder, projectorType, s2FeatureWidth(visionCfg.hiddenSize, config.s2), config.llm.hiddenSize);
         finish(projBinder);
         vision = { weights, projector };
       }
@@ -98,9 +100,10 @@ export class VilaWeights {
     }
   }
 
-  /** Side of the square image the vision tower takes (pixels). */
+  /** Side of the square image the vision tower takes (pixels): the largest scale for S2. */
   get imageSize(): number | undefined {
-    return this.config.vision?.imageSize;
+    const { vision, s2 } = this.config;
+    return vision === undefined ? undefined : s2 === undefined ? vision.imageSize : s2ImageSize(s2);
   }
 
   /** Vision tower + projector: pixels (3, S, S) → image tokens (n, hidden). */
@@ -109,12 +112,16 @@ export class VilaWeights {
     if (this.vision === undefined || cfg === undefined || select === undefined) {
       throw new InputError(`the model at ${this.config.root} has no vision tower; it cannot take images`);
     }
-    const s = cfg.imageSize;
+    const s = this.imageSize!;
     const want = [cfg.channels, s, s];
     if (!sameShape(pixels.shape, want)) {
       throw new InputError(`image tensor has shape [${pixels.shape.join(', ')}], the vision tower takes [${want.join(', ')}]`);
     }
-    const features = visionForward(be, cfg, this.vision.weights, select, pixels, `${name}.vision`);
+    const { s2 } = this.config;
+    const features =
+      s2 === undefined
+        ? visionForward(be, cfg, this.vision.weights, select, pixels, `${name}.vision`)
+        : s2VisionForward(be, cfg, this.vision.weights, select, s2, pixels, `${name}.vision`);
     return projectorForward(be, this.vision.projector, features, `${name}.projector`);
   }
 
@@ -122,8 +129,9 @@ export class VilaWeights {
   get tokensPerImage(): number | undefined {
     const { vision: cfg, select } = this.config;
     if (this.vision === undefined || cfg === undefined || select === undefined) return undefined;
-    const grid = visionGrid(cfg);
-    const features = visionFeatureTokens(cfg, select);
+    const { s2 } = this.config;
+    const grid = s2 !== undefined && cfg.kind === 'siglip' ? s2Grid(cfg, s2) : visionGrid(cfg);
+    const features = s2 !== undefined ? grid * grid : visionFeatureTokens(cfg, select);
     return this.vision.projector.kind === 'mlp_downsample' ? Math.ceil(grid / 2) ** 2 : features;
   }
 
