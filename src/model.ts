@@ -35,6 +35,8 @@ export interface LoadModelOptions {
   readonly convMode?: string;
   readonly onProgress?: ProgressFn;
   readonly onWarning?: (message: string) => void;
+  /** Load only the LLM (the vision tower and projector stay unread); prompts with images are refused. */
+  readonly textOnly?: boolean;
 }
 
 /**
@@ -80,9 +82,10 @@ export class Model {
       ...(opts.onProgress === undefined ? {} : { onProgress: opts.onProgress }),
       ...(backend.adopt === undefined ? {} : { adopt: backend.adopt.bind(backend) }),
       onUnknownTensor: (key, where) => opts.onWarning?.(`${where}: tensor '${key}' is not used by the model`),
+      ...(opts.textOnly === true ? { textOnly: true } : {}),
     });
     const tokenizer = await loadTokenizer(weights.config.llmDir);
-    const imageConfig = await imageConfigOf(weights, opts.onWarning);
+    const imageConfig = weights.textOnly ? undefined : await imageConfigOf(weights, opts.onWarning);
     const { root, llmDir } = weights.config;
     const convMode = opts.convMode ?? defaultConvMode(tokenizer, modelFolderNames(root, llmDir));
     const template = conversationTemplate(
@@ -90,6 +93,12 @@ export class Model {
       convMode === CHAT_TEMPLATE_MODE ? await readChatTemplate(llmDir) : undefined,
     );
     return new Model(weights, tokenizer, imageConfig, template, backend);
+  }
+
+  private noImages(): InputError {
+    return new InputError(this.weights.textOnly
+      ? `the model at ${this.config.root} was loaded text only (--text-only); it cannot take images`
+      : `the model at ${this.config.root} takes no images`);
   }
 
   get config() {
@@ -106,7 +115,7 @@ export class Model {
   /** Decode and preprocess image files → pixel tensors (3, S, S). */
   async loadImages(paths: readonly string[], decode: DecodeOptions = {}): Promise<F32Tensor[]> {
     if (paths.length === 0) return [];
-    if (this.imageConfig === undefined) throw new InputError(`the model at ${this.config.root} takes no images`);
+    if (this.imageConfig === undefined) throw this.noImages();
     const cfg = this.imageConfig;
     return Promise.all(paths.map((p) => loadImage(p, cfg, this.config.imageAspectRatio, decode)));
   }
@@ -114,7 +123,7 @@ export class Model {
   /** Decode and preprocess a request's images and video frames, in model order → pixel tensors (3, S, S). */
   async loadMedia(req: MediaRequest & { readonly decode?: DecodeOptions }): Promise<F32Tensor[]> {
     if (imageCount(req, this.config.numVideoFrames) === 0) return [];
-    if (this.imageConfig === undefined) throw new InputError(`the model at ${this.config.root} takes no images`);
+    if (this.imageConfig === undefined) throw this.noImages();
     const cfg = this.imageConfig;
     const images = await decodeMedia(req, this.config.numVideoFrames, req.decode);
     return images.map((im) => preprocess(im, cfg, this.config.imageAspectRatio));

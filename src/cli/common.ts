@@ -17,6 +17,7 @@ export interface ModelOptions {
   backend: string;
   threads?: number;
   convMode?: string;
+  textOnly?: boolean;
 }
 
 export interface PromptOptions extends ModelOptions {
@@ -50,6 +51,7 @@ export function addModelOptions(cmd: Command): Command {
     .addOption(new Option('--model <dir>', 'VILA model folder (config.json, llm/, vision_tower/, mm_projector/)').default(DEFAULT_MODEL_DIR, 'the bundled vila-shapes'))
     .addOption(backendOption())
     .addOption(threadsOption())
+    .option('--text-only', 'load only the LLM, not the vision tower and projector (less memory; no images)')
     .option('--conv-mode <name>', 'conversation template: vicuna_v1, llama_3 (original 8B), llama_3_fix (8B-Fix), hermes-2, chat_template (the folder\'s own), ... (default: from the model folder)');
 }
 
@@ -101,6 +103,7 @@ export async function loadModelWithProgress(opts: ModelOptions): Promise<Model> 
       backend: opts.backend,
       ...(opts.threads === undefined ? {} : { threads: opts.threads }),
       ...(opts.convMode === undefined ? {} : { convMode: opts.convMode }),
+      ...(opts.textOnly === true ? { textOnly: true } : {}),
       onProgress: (done, total, what) => bar.update(done, total, what),
       onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
     });

@@ -23,6 +23,11 @@ export interface WeightsLoadOptions {
   onUnknownTensor?: (key: string, dir: string) => void;
   /** Moves each tensor, as it is read, into the backend's own memory (Backend.adopt). */
   adopt?: <T extends Tensor>(t: T) => T;
+  /**
+   * Text only: the vision tower and projector are neither opened nor read (a 40B model's
+   * InternViT-6B is 12 GB of bf16); prompts with images are then refused.
+   */
+  textOnly?: boolean;
 }
 
 export interface VisionPart {
@@ -37,6 +42,8 @@ export class VilaWeights {
     readonly vision: VisionPart | undefined,
     /** Keys present in the files but unknown to the model (reported, not fatal). */
     readonly unknownTensors: readonly string[],
+    /** Loaded with `textOnly`: the folder has a vision tower, left unread. */
+    readonly textOnly = false,
   ) {}
 
   /**
@@ -57,8 +64,9 @@ export class VilaWeights {
         return s;
       };
       const llmSrc = open(config.llmDir);
-      const visionSrc = config.visionDir === undefined ? undefined : open(config.visionDir);
-      const projSrc = config.projectorDir === undefined ? undefined : open(config.projectorDir);
+      const withVision = opts.textOnly !== true;
+      const visionSrc = config.visionDir === undefined || !withVision ? undefined : open(config.visionDir);
+      const projSrc = config.projectorDir === undefined || !withVision ? undefined : open(config.projectorDir);
       const { vision: visionCfg, select, projector: projectorType } = config;
       const hasVision = visionSrc !== undefined && projSrc !== undefined && visionCfg !== undefined && select !== undefined && projectorType !== undefined;
       // Progress counts the bytes of the tensors that will be read, known-unused ones excluded.
@@ -93,7 +101,7 @@ export class VilaWeights {
         finish(projBinder);
         vision = { weights, projector };
       }
-      return new VilaWeights(config, llm, vision, unknown);
+      return new VilaWeights(config, llm, vision, unknown, !withVision);
     } finally {
       // Every tensor has been copied into memory; the files are no longer needed.
       for (const s of sources) s.close();
@@ -110,7 +118,9 @@ export class VilaWeights {
   encodeImage(be: Backend, pixels: F32Tensor, name = 'image'): F32Tensor {
     const { vision: cfg, select } = this.config;
     if (this.vision === undefined || cfg === undefined || select === undefined) {
-      throw new InputError(`the model at ${this.config.root} has no vision tower; it cannot take images`);
+      throw new InputError(this.textOnly
+        ? `the model at ${this.config.root} was loaded text only (without its vision tower); it cannot take images`
+        : `the model at ${this.config.root} has no vision tower; it cannot take images`);
     }
     const s = this.imageSize!;
     const want = [cfg.channels, s, s];
