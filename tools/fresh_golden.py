@@ -4,7 +4,7 @@
   /usr/bin/python3 tools/fresh_golden.py SEED OUTDIR        (or tools/fresh_golden.sh SEED OUTDIR)
   /usr/bin/python3 tools/fresh_golden.py --probe            exit 0 iff torch, numpy, PIL, sentencepiece, spm_train
 
-variant = make_tiny_vila.FRESH_VARIANTS[SEED % 4] ("default", "pad", "mixed", "intern"); dimensions and options come from the seed
+variant = make_tiny_vila.FRESH_VARIANTS[SEED % 5] ("default", "pad", "mixed", "intern", "s2"); dimensions and options come from the seed
 (tools/make_tiny_vila.py). "mixed" also draws mm_projector_type from make_tiny_vila.PROJECTORS (mlp_downsample,
 linear, mlp2x_gelu, mlp3x_gelu); default and pad keep mlp_downsample. dims["projector"] says which. The standard cases of test/fixtures/tiny-vila/cases.json are written to
 OUTDIR/cases.json with absolute image paths, and the goldens to OUTDIR/expected.json.

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Deterministic generator of tiny random-weight VILA 1.5 checkpoints in the published folder layout.
 
-  /usr/bin/python3 tools/make_tiny_vila.py --out DIR --seed N [--variant default|pad|mixed|intern]
+  /usr/bin/python3 tools/make_tiny_vila.py --out DIR --seed N [--variant default|pad|mixed|intern|s2|s2x3]
                                            [--projector mlp_downsample|linear|mlp2x_gelu|mlp3x_gelu]
 
 Layout written (mirrors a VILA1.5-3b repo and /work/shared/fixtures/tinychat-awq):
@@ -26,6 +26,9 @@ All weights are bf16. Dimensions are drawn from the seed; the variant fixes the 
            layer scale), image 448 / patch 14 (upstream InternVisionPreprocessor hard-codes 448 and ImageNet
            mean/std; no preprocessor_config.json is read), select_layer -1, select_feature "patch" (drops CLS:
            32x32 -> 256 image tokens), resize. The LLM side stays Llama-2/vicuna style (not Yi/hermes-2).
+  s2       VILA1.5-3b-s2's S2 features: s2 true, s2_max_split_size = image_size (odd grid, image_size % patch > 0
+           as in 384/14), s2_scales "S,2S" (1 + 4 crops), mm_hidden_size = 2 x tower hidden, select -2, resize
+  s2x3     three scales written "3S,S,2S" (upstream sorts them; 1 + 4 + 9 crops, 3x3 area means), select -1, pad
 
 --projector overrides the projector type (default: mlp_downsample, or drawn from the seed for mixed); it is
 the only draw it affects. Projector types (VILA vila1.5 6b941da llava/model/multimodal_projector/base_projector.py,
@@ -57,7 +60,7 @@ import torch
 LICENSE_DIR = "/usr/share/common-licenses"
 VARIANTS = ("default", "pad", "mixed", "intern", "s2", "s2x3")
 S2_VARIANTS = {"s2": (1, 2), "s2x3": (3, 1, 2)}  # scale factors of the split size, in the order written to s2_scales
-FRESH_VARIANTS = ("default", "pad", "mixed", "intern")  # the SigLIP variants of VILA1.5 3b-13b, and 40b's InternViT
+FRESH_VARIANTS = ("default", "pad", "mixed", "intern", "s2")  # SigLIP variants of VILA1.5 3b-13b, 40b's InternViT, 3b-s2's S2
 PROJECTORS = ("mlp_downsample", "linear", "mlp2x_gelu", "mlp3x_gelu")  # mm_projector_type values generated
 
 
