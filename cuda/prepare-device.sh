@@ -4,7 +4,9 @@
 #   device/node.xz          this machine's Node binary, stripped, xz -9 (~22 MB)
 #   device/runtime.tar.xz   node_modules pruned to what the tests, the CLI and the benchmark load
 #                           at run time (vitest, vite, rolldown, sharp, ...; not typescript,
-#                           assemblyscript, binaryen, tsx, esbuild), dist/ (compiled JS),
+#                           assemblyscript, binaryen, tsx, esbuild; not @ffmpeg/core, 31 MB of
+#                           WebAssembly the GPU run never uses, nor the vocabulary oracles
+#                           llama-tokenizer-js / llama3-tokenizer-js), dist/ (compiled JS),
 #                           build/wasm/, build/cuda/vila_cuda.node and build/cuda/check_ops
 #   device/MANIFEST         what went in, from which commit
 # Builds first: npm run build (dist, wasm), npm run build:cuda (kernels + addon, sm_80/sm_90),
@@ -44,7 +46,7 @@ echo "prepare-device: packing runtime node_modules, ${files[*]}"
 tar -cf - \
   --exclude=node_modules/binaryen --exclude=node_modules/assemblyscript --exclude=node_modules/typescript \
   --exclude=node_modules/@types --exclude=node_modules/tsx --exclude=node_modules/esbuild --exclude=node_modules/@esbuild \
-  --exclude=node_modules/long --exclude='*.map' --exclude='*.d.ts' --exclude='*.d.mts' --exclude='*.d.cts' \
+  --exclude=node_modules/long --exclude=node_modules/@ffmpeg --exclude=node_modules/llama-tokenizer-js --exclude=node_modules/llama3-tokenizer-js --exclude='*.map' --exclude='*.d.ts' --exclude='*.d.mts' --exclude='*.d.cts' \
   --exclude=node_modules/.cache --exclude=node_modules/lightningcss --exclude=node_modules/lightningcss-linux-x64-gnu \
   node_modules "${files[@]}" | xz -6 -T2 > device/runtime.tar.xz.tmp
 mv device/runtime.tar.xz.tmp device/runtime.tar.xz

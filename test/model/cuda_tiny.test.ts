@@ -24,7 +24,8 @@ const CUDA_LOGITS_REL_L2 = 2e-3;
 const avail = cudaAvailability();
 const skipWhy = avail.ok ? `on ${avail.device.name}` : `(skipped: ${avail.reason})`;
 
-for (const name of ['tiny-vila', 'tiny-vila-pad', 'tiny-vila-mlp2x', 'tiny-vila-linear']) {
+// S2 (tiny-vila-s2, -s2x3): the bicubic and area resizes run on the host between tower runs.
+for (const name of ['tiny-vila', 'tiny-vila-pad', 'tiny-vila-mlp2x', 'tiny-vila-linear', 'tiny-vila-s2', 'tiny-vila-s2x3']) {
   describe.skipIf(!avail.ok)(`${name}: cuda backend vs PyTorch goldens ${skipWhy}`, async () => {
     const expectedFile = join(fixtures, name, 'expected.json');
     const golden = readGolden(expectedFile);
@@ -63,12 +64,12 @@ describe.skipIf(!avail.ok)(`tinychat-awq (int4): cuda backend vs expected.json $
   }
 });
 
-describe('tiny-vila through the cuda backend with a host stand-in for the addon (no GPU needed)', async () => {
-  const expectedFile = join(fixtures, 'tiny-vila', 'expected.json');
+describe.each([['tiny-vila'], ['tiny-vila-s2']])('%s through the cuda backend with a host stand-in for the addon (no GPU needed)', async (name) => {
+  const expectedFile = join(fixtures, name, 'expected.json');
   const golden = readGolden(expectedFile);
   const host = hostAddon();
-  const model = await Model.load(join(fixtures, 'tiny-vila'), { backend: createCudaBackend({ addon: host }) });
-  const ref = await Model.load(join(fixtures, 'tiny-vila'), { backend: 'ref' });
+  const model = await Model.load(join(fixtures, name), { backend: createCudaBackend({ addon: host }) });
+  const ref = await Model.load(join(fixtures, name), { backend: 'ref' });
   for (const c of golden.cases) {
     it(`${c.name}: the reference backend's logits bit for bit, greedy ids equal`, async () => {
       const req = { prompt: c.prompt, images: imagePaths(expectedFile, c), raw: c.raw };
