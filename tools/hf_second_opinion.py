@@ -48,6 +48,7 @@ def check_tokenizers():
         "spm-bpe-nobyte": os.path.join(FIX, "text", "spm-bpe-nobyte"),
         "spm-unigram-nfkc": os.path.join(FIX, "text", "spm-unigram-nfkc"),
         "legacy-config": os.path.join(FIX, "text", "legacy-config"),
+        "spm-bpe-yi": os.path.join(FIX, "text", "spm-bpe-yi"),
     }
     for name, folder in folders.items():
         golden = json.load(open(os.path.join(FIX, "text", "goldens", name + ".json")))

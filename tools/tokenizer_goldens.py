@@ -14,7 +14,8 @@ transformers v4.36.2; SentencePiece itself (normalization, BPE/Unigram, byte fal
 is the real C++ library.
 
 Writes test/fixtures/text/goldens/<model>.json per tokenizer, plus vila.json (conversation
-prompts and tokenizer_image_token ids).
+prompts and tokenizer_image_token ids). spm-bpe-yi.json (the Yi-like tokenizer of VILA1.5-40b)
+also has `chatml`: ChatML strings (Yi's special tokens inside text) tokenized and decoded.
 """
 
 import argparse
@@ -35,7 +36,34 @@ MODELS = {
     "spm-bpe-nobyte": "test/fixtures/text/spm-bpe-nobyte",
     "spm-unigram-nfkc": "test/fixtures/text/spm-unigram-nfkc",
     "legacy-config": "test/fixtures/text/legacy-config",
+    "spm-bpe-yi": "test/fixtures/text/spm-bpe-yi",
 }
+
+# Yi's special pieces inside text (spm-bpe-yi only): added tokens (<|im_start|>, <|im_end|>,
+# <|startoftext|>, <|endoftext|>) are cut out whole; control pieces that are not added tokens
+# (<|im_sep|>, ids 3-5) are plain text to SentencePiece.
+CHATML_STRINGS = [
+    "<|im_start|>",
+    "<|im_end|>",
+    "<|startoftext|>",
+    "<|endoftext|>",
+    "<|im_sep|>",
+    "<|reserved_3|>",
+    "<|im_start|>system\nAnswer the questions.<|im_end|>",
+    "<|im_start|>user\n<image>\nWhat is this?<|im_end|><|im_start|>assistant\n",
+    "<|im_start|>assistant\nA cat.<|im_end|>",
+    "\nWhat is this?<|im_end|><|im_start|>assistant\n",
+    "<|startoftext|>Hello<|endoftext|>",
+    " <|im_start|>",
+    "<|im_end|> ",
+    "a <|im_end|> b",
+    "x<|im_end|>\n<|im_start|>y",
+    "<|im_start|><|im_end|>",
+    "<|im_start|>user<|im_sep|>Hi",
+    "<|im_end",
+    "<|im_start|>\u2581user",
+    "answer 42.<|im_end|>",
+]
 
 SPIECE_UNDERLINE = "\u2581"
 
@@ -650,6 +678,7 @@ def random_id_sequences(sp, extra_ids, rng, count=80):
 
 
 def model_goldens(name, folder, strings, rng):
+    """Goldens of one tokenizer; `hf_cases` is reused for spm-bpe-yi's ChatML strings."""
     path = os.path.join(ROOT, folder)
     raw = spm.SentencePieceProcessor(model_file=os.path.join(path, "tokenizer.model"))
     slow = SlowLlamaTokenizer(path, legacy=False)
@@ -662,9 +691,9 @@ def model_goldens(name, folder, strings, rng):
         ids = raw.encode(s)
         sp_cases.append({"pieces": pieces, "ids": ids, "decoded": raw.decode(ids)})
 
-    def hf_cases(tok):
+    def hf_cases(tok, inputs=strings):
         cases = []
-        for s in strings:
+        for s in inputs:
             tokens = tok.tokenize(s)
             ids = tok.encode(s)
             cases.append(
@@ -689,6 +718,13 @@ def model_goldens(name, folder, strings, rng):
                 "hf_skip": slow.decode(seq, skip_special_tokens=True),
             }
         )
+    extra = {}
+    if name == "spm-bpe-yi":
+        extra["chatml"] = {
+            "strings": CHATML_STRINGS,
+            "hf_legacy_false": hf_cases(slow, CHATML_STRINGS),
+            "hf_legacy_true": hf_cases(slow_legacy, CHATML_STRINGS),
+        }
     return {
         "model": folder + "/tokenizer.model",
         "vocab_size": raw.get_piece_size(),
@@ -700,6 +736,7 @@ def model_goldens(name, folder, strings, rng):
         "hf_legacy_false": hf_cases(slow),
         "hf_legacy_true": hf_cases(slow_legacy),
         "decode": decode_cases,
+        **extra,
     }
 
 
@@ -785,11 +822,13 @@ def vila_goldens(repo):
         "\n<image>\n",
     ]
     vicuna = templates["vicuna_v1"]
-    for q in ["<image>\nDescribe the image.", "<image>\n<image>\nWhich is brighter?", "What is this? <image>"]:
-        conv = vicuna.copy()
-        conv.append_message(conv.roles[0], q)
-        conv.append_message(conv.roles[1], None)
-        prompts.append(conv.get_prompt())
+    hermes = templates["hermes-2"]  # VILA1.5-40b
+    for template in [vicuna, hermes]:
+        for q in ["<image>\nDescribe the image.", "<image>\n<image>\nWhich is brighter?", "What is this? <image>"]:
+            conv = template.copy()
+            conv.append_message(conv.roles[0], q)
+            conv.append_message(conv.roles[1], None)
+            prompts.append(conv.get_prompt())
     image_tokens = {}
     for name, folder in MODELS.items():
         tok = HFCallable(SlowLlamaTokenizer(os.path.join(ROOT, folder), legacy=False))

@@ -18,6 +18,10 @@ special_tokens_map.json in the format transformers 4.36 saves.
 - spm-unigram-nfkc: Unigram with the default nmt_nfkc normalization (a precompiled charsmap),
   no byte fallback; its config adds tokens beyond the vocabulary (a non-special <image>, a special
   <im_patch> with rstrip) to exercise transformers' added-token rules.
+- spm-bpe-yi: trained like Yi's tokenizer (VILA1.5-40b's Nous-Hermes-2-Yi-34B): BPE with byte
+  fallback, Yi's special pieces at Yi's ids (<|startoftext|>=1, <|endoftext|>=2, <|im_start|>=6,
+  <|im_end|>=7, <|im_sep|>=8), no dummy prefix; config with add_bos_token false and eos
+  <|im_end|>. Flags and config files are in tools/yi_test_tokenizer.py.
 
 Not trained: legacy-config/ pairs the tinychat-awq tokenizer.model with a config in the format
 of transformers < 4.34 (no added_tokens_decoder; special_tokens_map.json and added_tokens.json
@@ -31,6 +35,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+
+import yi_test_tokenizer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "test", "fixtures", "text")
@@ -74,6 +80,7 @@ MODELS = {
         "--character_coverage=0.9995",
         "--user_defined_symbols=<tool>",
     ],
+    "spm-bpe-yi": yi_test_tokenizer.FLAGS,
 }
 
 
@@ -89,6 +96,8 @@ def added(content, special, rstrip=False):
 
 
 def llama_config(name):
+    if name == "spm-bpe-yi":
+        return yi_test_tokenizer.config_files()
     decoder = {"0": added("<unk>", True), "1": added("<s>", True), "2": added("</s>", True)}
     cfg = {
         "add_bos_token": True,

@@ -14,6 +14,7 @@ export const MODEL_NAMES = [
   'spm-bpe-nobyte',
   'spm-unigram-nfkc',
   'legacy-config',
+  'spm-bpe-yi',
 ] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
@@ -23,6 +24,7 @@ export const MODEL_DIRS: Record<ModelName, string> = {
   'spm-bpe-nobyte': join(ROOT, 'test', 'fixtures', 'text', 'spm-bpe-nobyte'),
   'spm-unigram-nfkc': join(ROOT, 'test', 'fixtures', 'text', 'spm-unigram-nfkc'),
   'legacy-config': join(ROOT, 'test', 'fixtures', 'text', 'legacy-config'),
+  'spm-bpe-yi': join(ROOT, 'test', 'fixtures', 'text', 'spm-bpe-yi'),
 };
 
 export interface SpCase {
@@ -54,6 +56,8 @@ export interface ModelGoldens {
   hf_legacy_false: HfCase[];
   hf_legacy_true: HfCase[];
   decode: DecodeCase[];
+  /** spm-bpe-yi only: ChatML strings (Yi's special tokens inside text). */
+  chatml?: { strings: string[]; hf_legacy_false: HfCase[]; hf_legacy_true: HfCase[] };
 }
 
 function readJson<T>(file: string): T {
