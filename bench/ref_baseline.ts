@@ -2,7 +2,7 @@
 // dimensions): time to encode one image (SigLIP + projector), and time per generated token
 // (decode steps after a short prompt), with the peak resident memory. This is the baseline the
 // fast backends must beat.
-//   npx tsx tools/make_shape_twin.ts --shape vila1.5-3b --out models-local/vila1.5-3b-twin
+//   npx vila make-twin --like vila1.5-3b --out models-local/vila1.5-3b-twin
 //   npx tsx bench/ref_baseline.ts --model models-local/vila1.5-3b-twin [--tokens 4] [--json]
 import { parseArgs } from 'node:util';
 import { createRefBackend } from '../src/ref/index.js';

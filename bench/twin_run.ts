@@ -1,6 +1,6 @@
 // One shape twin, measured in its own process (so its peak RSS is its own): load, a prompt with
 // one picture (vision tower + projector + prefill), then greedy decoding. Prints one JSON object.
-//   npx tsx bench/twin_run.ts DIR [--tokens 8] [--threads 2] [--no-image]
+//   npx tsx bench/twin_run.ts DIR [--tokens 8] [--threads 2] [--text-only]   (--text-only: LLM alone, no picture)
 
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -9,20 +9,21 @@ import { inspectModel } from '../src/model/inspect.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { tokens: { type: 'string', default: '8' }, threads: { type: 'string', default: '2' }, 'no-image': { type: 'boolean' } },
+  options: { tokens: { type: 'string', default: '8' }, threads: { type: 'string', default: '2' }, 'text-only': { type: 'boolean' } },
 });
 const dir = positionals[0];
 if (dir === undefined) {
-  console.error('usage: twin_run.ts DIR [--tokens N] [--threads N] [--no-image]');
+  console.error('usage: twin_run.ts DIR [--tokens N] [--threads N] [--text-only]');
   process.exit(2);
 }
 const tokens = Number(values.tokens);
-const image = values['no-image'] === true ? [] : [join(import.meta.dirname, '../examples/two-circles.png')];
+const textOnly = values['text-only'] === true;
+const image = textOnly ? [] : [join(import.meta.dirname, '../examples/two-circles.png')];
 const summary = inspectModel(dir);
 const rssMb = (): number => process.resourceUsage().maxRSS / 1024;
 
 let t = performance.now();
-const model = await Model.load(dir, { backend: 'wasm', threads: Number(values.threads) });
+const model = await Model.load(dir, { backend: 'wasm', threads: Number(values.threads), textOnly });
 const loadS = (performance.now() - t) / 1000;
 const rssAfterLoad = rssMb();
 
@@ -52,6 +53,7 @@ process.stdout.write(`${JSON.stringify({
   rss_after_load_mb: rssAfterLoad,
   prompt_tokens: promptTokens,
   images: image.length,
+  text_only: textOnly,
   prefill_s: prefillS,
   decode_tokens: tokens,
   decode_s_per_token: decodeS / tokens,

@@ -1,13 +1,16 @@
 // Memory and time per token of the shape twins (random weights, real shapes) on this machine:
 // each twin is written if its folder is missing (`vila make-twin`), then measured in its own
 // process by bench/twin_run.ts (load, a prompt with one picture, greedy decoding). Writes
-// bench/results/twins.json, twins.md and twins.svg. Twins that cannot fit in this machine's
-// memory are listed with the reason and only inspected.
+// bench/results/twins.json, twins.md and twins.svg. A twin whose weights do not fit in this
+// machine's memory runs text only when its LLM alone fits (--text-only: the vision tower is not
+// loaded), and is otherwise listed with the reason and only inspected.
 //
-//   npx tsx bench/twins.ts [--dir models-local] [--tokens 8] [--only vila1.5-3b,vila1.5-3b:awq]
+//   npx tsx bench/twins.ts [--dir models-local] [--tokens 8] [--only vila1.5-3b,vila1.5-3b:awq] [--delete]
+// (--delete: remove each random-weight twin once measured; all of them take ~80 GB of disk). A
+// twin measured text only is written with its vision tower as sparse zeros (never read).
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,6 +26,7 @@ const { values } = parseArgs({
     tokens: { type: 'string', default: '8' },
     only: { type: 'string' },
     out: { type: 'string', default: join(root, 'bench/results') },
+    delete: { type: 'boolean' },
   },
 });
 
@@ -47,22 +51,25 @@ for (const c of cases) {
   // The size is known before writing: inspect a sparse all-zeros twin (no disk space).
   if (!existsSync(zerosDir)) await writeTwin({ out: zerosDir, member: MEMBERS[c.member], awq: c.awq, fill: 'zeros', seed: 0 });
   const size = inspectModel(zerosDir);
-  const fits = size.bytes + 1.5e9 < 0.9 * ramBytes;
-  if (!fits) {
-    process.stderr.write(`${label(c)}: ${(size.bytes / 1e9).toFixed(1)} GB of weights do not fit in ${(ramBytes / 2 ** 30).toFixed(0)} GiB: inspected only\n`);
+  const fits = (bytes: number): boolean => bytes + 1.5e9 < 0.9 * ramBytes;
+  const textOnly = !fits(size.bytes);
+  if (textOnly && !fits(size.parts[0]!.bytes)) {
+    process.stderr.write(`${label(c)}: ${(size.bytes / 1e9).toFixed(1)} GB of weights do not fit in ${(ramBytes / 2 ** 30).toFixed(0)} GiB, nor its LLM alone: inspected only\n`);
     rows.push({ case: label(c), parameters: size.parameters, weight_bytes: size.bytes, ran: false, why: `weights ${(size.bytes / 1e9).toFixed(1)} GB > RAM` });
     continue;
   }
   if (!existsSync(dir)) {
     process.stderr.write(`writing ${dir} …\n`);
     const t = performance.now();
-    await writeTwin({ out: dir, member: MEMBERS[c.member], awq: c.awq, fill: 'random', seed: 0 });
+    await writeTwin({ out: dir, member: MEMBERS[c.member], awq: c.awq, fill: 'random', seed: 0, ...(textOnly ? { visionFill: 'zeros' as const } : {}) });
     process.stderr.write(`  ${((performance.now() - t) / 1000).toFixed(0)} s\n`);
   }
-  process.stderr.write(`measuring ${label(c)} …\n`);
-  const out = execFileSync(process.execPath, ['--import', 'tsx', join(root, 'bench/twin_run.ts'), dir, '--tokens', values.tokens!], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
+  process.stderr.write(`measuring ${label(c)}${textOnly ? ' (text only: the whole model does not fit)' : ''} …\n`);
+  const args = [join(root, 'bench/twin_run.ts'), dir, '--tokens', values.tokens!, ...(textOnly ? ['--text-only'] : [])];
+  const out = execFileSync(process.execPath, ['--import', 'tsx', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
   const r = JSON.parse(out.trim().split('\n').pop()!) as Record<string, number>;
-  rows.push({ case: label(c), ran: true, ...r });
+  rows.push({ case: `${label(c)}${textOnly ? ' (text only)' : ''}`, ran: true, ...r, parameters: size.parameters, weight_bytes: size.bytes });
+  if (values.delete === true) rmSync(dir, { recursive: true, force: true });
   process.stderr.write(`  load ${r.load_s!.toFixed(1)} s, prefill ${r.prefill_s!.toFixed(1)} s, ${r.decode_s_per_token!.toFixed(2)} s/token, peak RSS ${(r.peak_rss_mb! / 1024).toFixed(1)} GiB\n`);
 }
 
@@ -72,7 +79,7 @@ writeFileSync(join(values.out!, 'twins.json'), `${JSON.stringify({ date: new Dat
 
 const f = (x: unknown, d: number): string => (typeof x === 'number' ? x.toFixed(d) : '–');
 const md = [
-  '| twin | parameters | weights | ran | load | prefill (1 picture) | decode | peak RSS |',
+  '| twin | parameters | weights | ran | load | prompt (1 picture; text only: none) | decode | peak RSS |',
   '|---|---:|---:|---|---:|---:|---:|---:|',
   ...rows.map((r) => `| ${String(r.case)} | ${f((r.parameters as number) / 1e9, 2)} B | ${f((r.weight_bytes as number) / 1e9, 1)} GB | ${r.ran === true ? 'yes' : `no (${String(r.why)})`} | ${f(r.load_s, 1)} s | ${f(r.prefill_s, 1)} s (${f(r.prompt_tokens, 0)} tokens) | ${f(r.decode_s_per_token, 2)} s/token | ${r.ran === true ? `${f((r.peak_rss_mb as number) / 1024, 1)} GiB` : '–'} |`),
 ].join('\n');

@@ -19,6 +19,8 @@ export interface TwinOptions {
   readonly member: TwinMember;
   readonly awq: boolean;
   readonly fill: Fill;
+  /** The vision tower's and projector's fill, when it differs (a text-only benchmark never reads them). */
+  readonly visionFill?: Fill;
   readonly seed: number;
   /** Bytes written so far, bytes in all, the tensor just written. */
   readonly onProgress?: (done: number, total: number, what: string) => void;
@@ -43,8 +45,9 @@ export async function writeTwin(o: TwinOptions): Promise<TwinSummary> {
   const m = o.member;
   const gen = new TwinTensors(o.seed, o.fill);
   const llm = llmTensors(m, gen, o.awq);
-  const vision = visionTensors(m, gen);
-  const projector = projectorTensors(m, gen);
+  const visionGen = o.visionFill === undefined || o.visionFill === o.fill ? gen : new TwinTensors(o.seed + 1, o.visionFill);
+  const vision = visionTensors(m, visionGen);
+  const projector = projectorTensors(m, visionGen);
   const total = [llm, vision, projector].reduce((a, t) => a + [...t.values()].reduce((b, e) => b + bytesOf(e), 0), 0);
   let done = 0;
   const counted = (t: Map<string, TwinTensor>): Map<string, TwinTensor> =>
