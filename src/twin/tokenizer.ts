@@ -2,18 +2,21 @@
 // rebuilt as tokenizer.json files (text/llama_vocab_json.ts); the published 3b/13b folders carry
 // the same Llama 2 vocabulary as a SentencePiece tokenizer.model instead, which cannot be rebuilt
 // from what is available offline (the runtime reads both forms). Yi's vocabulary (40b) is not
-// available offline either: the 40b twin carries the Llama 2 vocabulary with Yi's special
-// tokens appended (<|startoftext|>, <|im_start|>, <|im_end|> at 32000-32002, where Yi has them at
-// 1, 6 and 7), no BOS added, as Yi's tokenizer_config says (spec §5, unverified).
+// available offline either: the 40b twin carries the project's Yi-like test tokenizer
+// (test/fixtures/text/spm-bpe-yi: a SentencePiece BPE tokenizer.model of 1800 pieces trained
+// like Yi's, with <|startoftext|>, <|endoftext|>, <|im_start|>, <|im_end|> at Yi's ids 1, 2, 6,
+// 7, no BOS added, and a tokenizer_config modelled on Nous-Hermes-2-Yi-34B's).
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { InputError } from '../errors.js';
 import { writeLlamaTokenizerFolder } from '../text/llama_vocab_json.js';
 import type { TokenizerFamily } from './members.js';
 
 const special = (content: string) => ({ content, lstrip: false, normalized: false, rstrip: false, single_word: false });
 
-const YI_ADDED = ['<|startoftext|>', '<|im_start|>', '<|im_end|>'];
+/** A Yi-like test tokenizer (tools/yi_test_tokenizer.py), from src/twin or dist/twin. */
+const YI_LIKE = join(import.meta.dirname, '../../test/fixtures/text/spm-bpe-yi');
 
 export async function writeTwinTokenizer(family: TokenizerFamily, llmDir: string, maxLength: number): Promise<void> {
   const json = (name: string, v: unknown): void => writeFileSync(join(llmDir, name), `${JSON.stringify(v, null, 2)}\n`);
@@ -26,8 +29,8 @@ export async function writeTwinTokenizer(family: TokenizerFamily, llmDir: string
     json('special_tokens_map.json', { bos_token: special('<|begin_of_text|>'), eos_token: special('<|end_of_text|>') });
     return;
   }
-  await writeLlamaTokenizerFolder('llama2', llmDir);
   if (family === 'llama2') {
+    await writeLlamaTokenizerFolder('llama2', llmDir);
     json('tokenizer_config.json', {
       add_bos_token: true, add_eos_token: false, bos_token: '<s>', clean_up_tokenization_spaces: false, eos_token: '</s>',
       legacy: false, model_max_length: maxLength, pad_token: '<unk>', padding_side: 'right', sp_model_kwargs: {},
@@ -36,15 +39,10 @@ export async function writeTwinTokenizer(family: TokenizerFamily, llmDir: string
     json('special_tokens_map.json', { bos_token: special('<s>'), eos_token: special('</s>'), pad_token: '<unk>', unk_token: special('<unk>') });
     return;
   }
-  const path = join(llmDir, 'tokenizer.json');
-  const tj = JSON.parse(readFileSync(path, 'utf8')) as { added_tokens: object[]; post_processor: unknown };
-  YI_ADDED.forEach((content, i) => tj.added_tokens.push({ id: 32000 + i, ...special(content), special: true }));
-  tj.post_processor = null; // no BOS
-  writeFileSync(path, JSON.stringify(tj));
-  json('tokenizer_config.json', {
-    add_bos_token: false, add_eos_token: false, bos_token: '<|startoftext|>', clean_up_tokenization_spaces: false,
-    eos_token: '<|im_end|>', legacy: false, model_max_length: maxLength, pad_token: '<unk>', padding_side: 'right',
-    tokenizer_class: 'LlamaTokenizer', unk_token: '<unk>',
-  });
-  json('special_tokens_map.json', { bos_token: special('<|startoftext|>'), eos_token: special('<|im_end|>'), pad_token: '<unk>', unk_token: special('<unk>') });
+  // Yi: a SentencePiece tokenizer.model trained like Yi's, with its special pieces at Yi's ids.
+  for (const f of ['tokenizer.model', 'tokenizer_config.json', 'special_tokens_map.json']) {
+    const from = join(YI_LIKE, f);
+    if (!existsSync(from)) throw new InputError(`the 40B twin's Yi-like tokenizer comes from this repository's ${YI_LIKE} (a checkout, not the npm package): ${from} is missing`);
+    copyFileSync(from, join(llmDir, f));
+  }
 }

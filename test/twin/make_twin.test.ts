@@ -78,8 +78,12 @@ describe.each(TWIN_MEMBERS.map((m) => [m]))('make-twin --like %s', (member) => {
     expect(summary.parts.map((x) => x.part)).toEqual(['llm', 'vision_tower', 'mm_projector']);
     const tok = await loadTokenizer(join(dir, 'llm'));
     const ids = tok.encode('Hello world');
-    if (p.bos === null) expect(ids[0]).not.toBe(1);
-    else expect(ids[0]).toBe(p.bos);
+    if (p.bos === null) {
+      // Yi (40b): no BOS; <|im_end|> is id 7, the LLM config's eos_token_id
+      expect(ids[0]).not.toBe(1);
+      expect(tok.encode('<|im_end|>')).toEqual([7]);
+      expect(cfg.llm.eosTokenId).toBe(7);
+    } else expect(ids[0]).toBe(p.bos);
   }, 120_000);
 
   it('--awq writes the TinyChat v2 checkpoint the -AWQ repo holds', async () => {
