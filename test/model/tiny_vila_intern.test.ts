@@ -11,7 +11,7 @@ import { createCudaBackend } from '../../src/cuda/backend.js';
 import { Model } from '../../src/model.js';
 import { visionForward } from '../../src/model/vision_tower.js';
 import { hostAddon } from '../ops/cuda_host_addon.js';
-import { imagePaths, readGolden, relL2, type GoldenCase } from './goldens.js';
+import { imagePaths, readGolden, relL2, type GoldenCase, itMatchesGoldenCases } from './goldens.js';
 
 const fixture = join(import.meta.dirname, '../fixtures/tiny-vila-intern');
 const expectedFile = join(fixture, 'expected.json');
@@ -80,16 +80,7 @@ for (const b of BACKENDS) {
       });
     }
 
-    for (const c of golden.cases) {
-      it(`${c.name}: input ids exact, logits within 1e-5, greedy ids equal`, async () => {
-        const req = { prompt: c.prompt, images: imagePaths(expectedFile, c), raw: c.raw };
-        const { inputIds, logits } = await model.logits(req);
-        expect(inputIds).toEqual(c.input_ids);
-        expect(relL2(c.logits, logits)).toBeLessThan(1e-5);
-        const r = await model.generate({ ...req, maxNewTokens: c.greedy_ids.length, sampling: { temperature: 0 } });
-        expect(r.outputIds).toEqual(c.greedy_ids);
-      });
-    }
+    itMatchesGoldenCases(model, expectedFile, golden.cases);
   });
 }
 

@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { Model } from '../../src/model.js';
 import { loadVilaConfig } from '../../src/model/config.js';
-import { imagePaths, readGolden, relL2 } from './goldens.js';
+import { imagePaths, readGolden, relL2, itMatchesGoldenCases } from './goldens.js';
 
 const fixtures = join(import.meta.dirname, '../fixtures');
 
@@ -44,16 +44,7 @@ for (const name of ['tiny-vila-s2', 'tiny-vila-s2x3']) for (const b of BACKENDS)
       });
     });
 
-    for (const c of golden.cases) {
-      it(`${c.name}: input ids exact, logits within 1e-5, greedy ids equal`, async () => {
-        const req = { prompt: c.prompt, images: imagePaths(expectedFile, c), raw: c.raw };
-        const { inputIds, logits } = await model.logits(req);
-        expect(inputIds).toEqual(c.input_ids);
-        expect(relL2(c.logits, logits)).toBeLessThan(1e-5);
-        const r = await model.generate({ ...req, maxNewTokens: c.greedy_ids.length, sampling: { temperature: 0 } });
-        expect(r.outputIds).toEqual(c.greedy_ids);
-      });
-    }
+    itMatchesGoldenCases(model, expectedFile, golden.cases);
   });
 }
 
