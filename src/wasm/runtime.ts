@@ -32,6 +32,13 @@ export class WasmRuntime {
   private readonly placed = new WeakMap<object, Placed>();
   private readonly freeing = new FinalizationRegistry<{ shard: number; ptr: number }>((h) => this.shards[h.shard]?.heap.freeBlock(h.ptr));
   private readonly shardLimit: number;
+  /**
+   * Bytes kept free in each shard for what ops will later place beside a weight adopted there:
+   * an int4 qweight's kernels need its scale tables as f32 in the same memory (ops_matmul_q4.ts
+   * placeQ4: groups·n·8 bytes, 16/G of the qweight's bytes). Without it, a shard filled by
+   * adopt() at load time has no room for them at the first matmul (a 13B AWQ model failed so).
+   */
+  private readonly promised = new Map<number, number>();
   readonly flavor: 'simd' | 'relaxed';
 
   constructor(
@@ -98,7 +105,7 @@ export class WasmRuntime {
    */
   private shardWithRoom(bytes: number): Shard {
     const reserve = (s: Shard): number => Math.min(1 << 26, this.shardLimit / 4) + (s.index === 0 ? this.shardLimit / 4 : 0);
-    return this.shards.find((s) => s.heap.available >= bytes + reserve(s)) ?? this.addShard();
+    return this.shards.find((s) => s.heap.available - (this.promised.get(s.index) ?? 0) >= bytes + reserve(s)) ?? this.addShard();
   }
 
   /** The shard holding `a` (a weight placed before, or an array allocated in wasm memory). */
@@ -131,6 +138,7 @@ export class WasmRuntime {
       return this.place(key, variant, bytes, write, this.addShard());
     }
     write(target.bytes(ptr, bytes));
+    if (shard !== undefined) this.promised.set(shard.index, Math.max(0, (this.promised.get(shard.index) ?? 0) - bytes));
     p.set(`${target.index}:${variant}`, { shard: target.index, ptr });
     this.freeing.register(key, { shard: target.index, ptr });
     return { shard: target, ptr };
@@ -143,8 +151,12 @@ export class WasmRuntime {
   adopt<T extends Tensor>(t: T): T {
     if (this.whereIs(t.data) !== undefined) return t;
     const src = rawBytes(t);
-    const target = this.shardWithRoom(src.byteLength);
+    // int16 weights are packed int4 (TinyChat v2 qweight): keep room for their f32 scale tables
+    // (16/G of their bytes; G ≥ 64 for the kernel, so a quarter).
+    const derived = t.dtype === 'i16' ? Math.ceil(src.byteLength / 4) : 0;
+    const target = this.shardWithRoom(src.byteLength + derived);
     const ptr = target.heap.alloc(src.byteLength);
+    if (derived > 0) this.promised.set(target.index, (this.promised.get(target.index) ?? 0) + derived);
     target.bytes(ptr, src.byteLength).set(src);
     const C = t.data.constructor as new (b: ArrayBufferLike, off: number, len: number) => Tensor['data'];
     const data = new C(target.buffer, ptr, t.data.length);
