@@ -29,6 +29,8 @@ const rssAfterLoad = rssMb();
 
 const req = { prompt: 'Describe the picture.', images: image };
 const promptTokens = model.inputIds(req).length;
+// Rows the LLM prefills: the ids, each image placeholder replaced by the image's projected rows.
+const sequenceRows = promptTokens + image.length * ((model.weights.tokensPerImage ?? 1) - 1);
 t = performance.now();
 const { cache } = await model.prefill(req, tokens);
 const prefillS = (performance.now() - t) / 1000;
@@ -52,6 +54,7 @@ process.stdout.write(`${JSON.stringify({
   load_s: loadS,
   rss_after_load_mb: rssAfterLoad,
   prompt_tokens: promptTokens,
+  sequence_rows: sequenceRows,
   images: image.length,
   text_only: textOnly,
   prefill_s: prefillS,
