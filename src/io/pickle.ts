@@ -241,7 +241,7 @@ export function parseStateDict(bytes: Uint8Array, where: string): Map<string, Pi
         break;
       }
       case 0x58:
-        stack.push(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(op.a, op.b)));
+        stack.push(new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(op.a, op.b)));
         break;
       case 0x4a:
         stack.push(dv.getInt32(op.a, true));

@@ -15,6 +15,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
+import { llamaSentencePieceModel } from './sentencepiece_write.js';
 
 export type LlamaVocabulary = 'llama3' | 'llama2';
 
@@ -155,4 +156,10 @@ export async function writeLlamaTokenizerFolder(which: LlamaVocabulary, dir: str
   const json = which === 'llama3' ? await llama3TokenizerJson() : await llama2TokenizerJson();
   writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json));
   writeFileSync(join(dir, 'tokenizer_config.json'), `${JSON.stringify(llamaTokenizerConfig(which), null, 2)}\n`);
+}
+
+/** The Llama 2 vocabulary as the published folders carry it: a SentencePiece tokenizer.model. */
+export async function llama2SentencePieceModel(): Promise<Uint8Array> {
+  const llama2 = await vocabPackage('llama2');
+  return llamaSentencePieceModel(llama2.vocabById, llama2.merges);
 }

@@ -14,7 +14,7 @@ const SPACE_SYMBOL = new Uint8Array([0xe2, 0x96, 0x81]); // "▁" U+2581
 const REPLACEMENT = new Uint8Array([0xef, 0xbf, 0xbd]);
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true }); // a leading U+FEFF is text, not a byte-order mark
 
 /** Longest user-defined symbol at a position, on strings and on UTF-8 bytes (normalizer.cc PrefixMatcher). */
 export class PrefixMatcher {

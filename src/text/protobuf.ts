@@ -25,7 +25,8 @@ export interface WireField {
   readonly bytes: Uint8Array;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: false });
+// ignoreBOM: a piece that is U+FEFF (the real Llama 2 vocabulary has one, id 30143) must not decode as empty.
+const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 const EMPTY = new Uint8Array(0);
 
 export class ProtoReader {

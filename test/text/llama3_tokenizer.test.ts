@@ -14,7 +14,8 @@
 //   texts containing "<s>", "</s>" or "<unk>" (which transformers splits out as special tokens)
 //   are not compared with it; they are checked on their own below. Ours adds BOS <s>.
 
-import { mkdtempSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import llama2 from 'llama-tokenizer-js';
@@ -23,6 +24,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadTokenizer } from '../../src/text/load.js';
 import type { Tokenizer } from '../../src/text/tokenizer.js';
 import { writeLlamaTokenizerFolder } from '../../src/text/llama_vocab_json.js';
+import { llamaSentencePieceModel } from '../../src/text/sentencepiece_write.js';
 
 /** Hand-written texts that tend to break byte-level BPE ports. */
 const TRICKY: string[] = [
@@ -282,5 +284,49 @@ describe('tokenizer.json tokenizer on the real Llama 3 and Llama 2 vocabularies'
       expect(l2.encode(text, { addBos: false }), JSON.stringify(text)).toEqual(expected);
       expect(l2.encode(text), JSON.stringify(text)).toEqual([1, ...expected]);
     }
+  });
+});
+
+// The same Llama 2 vocabulary as the published 3B/13B folders carry it: a SentencePiece BPE
+// tokenizer.model (src/text/sentencepiece_write.ts), read by this project's SentencePiece path
+// (src/text/sentencepiece.ts, the one the real VILA1.5-3b folder takes) and by Google's own
+// library. Among its pieces is U+FEFF (id 30143), which a default TextDecoder drops as a
+// byte-order mark: the reader refused the real vocabulary before it decoded with ignoreBOM.
+const hasSentencePiece = spawnSync('/usr/bin/python3', ['-c', 'import sentencepiece'], { encoding: 'utf8' }).status === 0;
+
+describe('tokenizer.model rebuilt from the real Llama 2 vocabulary', () => {
+  let dir: string;
+  let spm: Tokenizer;
+  const compared = TEXTS.filter((t) => t !== '' && !/<s>|<\/s>|<unk>/.test(t));
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'vila-llama2-spm-'));
+    writeFileSync(join(dir, 'tokenizer.model'), llamaSentencePieceModel(llama2.vocabById, llama2.merges));
+    writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ add_bos_token: true, add_eos_token: false, bos_token: '<s>', eos_token: '</s>', unk_token: '<unk>', legacy: false, tokenizer_class: 'LlamaTokenizer' }));
+    spm = await loadTokenizer(dir);
+  });
+
+  it(`the SentencePiece path gives llama-tokenizer-js's ids on ${compared.length} texts`, () => {
+    expect(spm.vocabSize).toBe(32000);
+    expect(spm.idToPiece(30143)).toBe('\uFEFF');
+    const mismatches: { text: string; ours: number[]; oracle: number[] }[] = [];
+    for (const text of compared) {
+      const oracle = llama2.encode(text, true, true);
+      const ours = spm.encode(text);
+      if (!same(ours, oracle)) mismatches.push({ text, ours, oracle });
+    }
+    expect(mismatches).toEqual([]);
+    expect(compared.length).toBeGreaterThanOrEqual(400);
+  });
+
+  it.skipIf(!hasSentencePiece)("Google's SentencePiece reads it and gives the same ids (needs Debian python3-sentencepiece)", () => {
+    const texts = join(dir, 'texts.json');
+    writeFileSync(texts, JSON.stringify(compared));
+    const script = 'import json, sys, sentencepiece as s\np = s.SentencePieceProcessor(model_file=sys.argv[1])\nprint(json.dumps([p.encode(t) for t in json.load(open(sys.argv[2]))]))';
+    const r = spawnSync('/usr/bin/python3', ['-c', script, join(dir, 'tokenizer.model'), texts], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    expect(r.status, r.stderr).toBe(0);
+    const google = JSON.parse(r.stdout) as number[][];
+    const mismatches = compared.map((text, i) => ({ text, google: google[i]!, oracle: llama2.encode(text, false, true) })).filter((m) => !same(m.google, m.oracle));
+    expect(mismatches).toEqual([]);
   });
 });
