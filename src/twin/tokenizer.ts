@@ -1,7 +1,6 @@
-// Tokenizer files for a shape twin's llm/ folder. The real Llama 2 and Llama 3 vocabularies are
-// rebuilt as tokenizer.json files (text/llama_vocab_json.ts); the published 3b/13b folders carry
-// the same Llama 2 vocabulary as a SentencePiece tokenizer.model instead, which cannot be rebuilt
-// from what is available offline (the runtime reads both forms). Yi's vocabulary (40b) is not
+// Tokenizer files for a shape twin's llm/ folder, in the published forms: the real Llama 2
+// vocabulary as a SentencePiece tokenizer.model (3b, 3b-s2, 13b) and the real Llama 3 one as a
+// tokenizer.json (8b), both rebuilt from the npm packages' data (text/llama_vocab_json.ts). Yi's vocabulary (40b) is not
 // available offline either: the 40b twin carries the project's Yi-like test tokenizer
 // (test/fixtures/text/spm-bpe-yi: a SentencePiece BPE tokenizer.model of 1800 pieces trained
 // like Yi's, with <|startoftext|>, <|endoftext|>, <|im_start|>, <|im_end|> at Yi's ids 1, 2, 6,
@@ -10,7 +9,7 @@
 import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
-import { writeLlamaTokenizerFolder } from '../text/llama_vocab_json.js';
+import { llama2SentencePieceModel, writeLlamaTokenizerFolder } from '../text/llama_vocab_json.js';
 import type { TokenizerFamily } from './members.js';
 
 const special = (content: string) => ({ content, lstrip: false, normalized: false, rstrip: false, single_word: false });
@@ -30,7 +29,7 @@ export async function writeTwinTokenizer(family: TokenizerFamily, llmDir: string
     return;
   }
   if (family === 'llama2') {
-    await writeLlamaTokenizerFolder('llama2', llmDir);
+    writeFileSync(join(llmDir, 'tokenizer.model'), await llama2SentencePieceModel());
     json('tokenizer_config.json', {
       add_bos_token: true, add_eos_token: false, bos_token: '<s>', clean_up_tokenization_spaces: false, eos_token: '</s>',
       legacy: false, model_max_length: maxLength, pad_token: '<unk>', padding_side: 'right', sp_model_kwargs: {},

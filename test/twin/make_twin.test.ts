@@ -76,6 +76,8 @@ describe.each(TWIN_MEMBERS.map((m) => [m]))('make-twin --like %s', (member) => {
     expect(cfg.llm.kvHeads).toBe(p.kv);
     const summary = inspectModel(dir);
     expect(summary.parts.map((x) => x.part)).toEqual(['llm', 'vision_tower', 'mm_projector']);
+    // The published forms: tokenizer.model (SentencePiece: Llama 2, Yi), tokenizer.json (Llama 3)
+    expect(llmFiles).toContain(member === 'llama-3-vila1.5-8b' ? 'tokenizer.json' : 'tokenizer.model');
     const tok = await loadTokenizer(join(dir, 'llm'));
     const ids = tok.encode('Hello world');
     if (p.bos === null) {
@@ -83,7 +85,11 @@ describe.each(TWIN_MEMBERS.map((m) => [m]))('make-twin --like %s', (member) => {
       expect(ids[0]).not.toBe(1);
       expect(tok.encode('<|im_end|>')).toEqual([7]);
       expect(cfg.llm.eosTokenId).toBe(7);
-    } else expect(ids[0]).toBe(p.bos);
+    } else {
+      expect(ids[0]).toBe(p.bos);
+      // the real vocabularies: "▁Hello", "▁world" in Llama 2; "Hello", "Ġworld" in Llama 3
+      expect(ids.slice(1)).toEqual(p.bos === 1 ? [15043, 3186] : [9906, 1917]);
+    }
   }, 120_000);
 
   it('--awq writes the TinyChat v2 checkpoint the -AWQ repo holds', async () => {
