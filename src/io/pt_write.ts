@@ -251,7 +251,7 @@ class ZipWriter {
  * Writes `entries` (in insertion order, as a state dict keeps it) to `path` as torch.save does;
  * the record prefix is the file's stem, as for a file saved under that name.
  */
-export function writeTorchStateDict(path: string, entries: ReadonlyMap<string, PtEntry>, onTensor?: (name: string, bytes: number) => void): void {
+export function writeTorchStateDict(path: string, entries: ReadonlyMap<string, PtEntry>): void {
   const stem = basename(path).replace(/\.[^.]*$/, '');
   const names = [...entries.keys()];
   const specs = names.map((n) => entries.get(n)!.spec);
@@ -269,7 +269,6 @@ export function writeTorchStateDict(path: string, entries: ReadonlyMap<string, P
         if (t.dtype !== spec.dtype || numel(t.shape) !== numel(spec.shape)) throw new Error(`tensor '${name}': got ${t.dtype} ${t.shape}, announced ${spec.dtype} ${spec.shape}`);
         zip.add(`${stem}/data/${i}`, size, [new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)]);
       }
-      onTensor?.(name, size);
     });
     const version = Buffer.from('3\n');
     zip.add(`${stem}/version`, version.length, [version]);
