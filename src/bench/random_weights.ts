@@ -12,7 +12,7 @@ import { paddedGroups, checkQ4Dims, type Q4Tensor } from '../quant/q4.js';
 import { f32ToF16, type Tensor } from '../tensor.js';
 
 /** A xorshift32 stream; seed 0 is replaced (xorshift never leaves 0). */
-function xorshift(seed: number): () => number {
+export function xorshift(seed: number): () => number {
   let s = (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) >>> 0) || 1;
   return () => {
     s ^= s << 13;

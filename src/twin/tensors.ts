@@ -10,6 +10,7 @@
 //                     mlp.fc1, mlp.fc2, norm1, norm2, ls1, ls2}
 //   mm_projector:     mlp_downsample layers.1 (LayerNorm 4C), layers.2, layers.4 (spec §4)
 
+import { xorshift } from '../bench/random_weights.js';
 import { paddedGroups } from '../quant/q4.js';
 import { f32ToBf16, f32ToF16, numel, type DType, type Tensor } from '../tensor.js';
 import { mmHiddenSize, type TwinMember } from './members.js';
@@ -20,25 +21,6 @@ export interface TwinTensor {
 }
 
 export type Fill = 'random' | 'zeros';
-
-/** xoshiro128** from a seed: fast enough for billions of values. */
-function rng(seed: number): () => number {
-  let a = (seed ^ 0x9e3779b9) >>> 0 || 1;
-  let b = Math.imul(seed, 0x85ebca6b) >>> 0 || 2;
-  let c = 0xc2b2ae35;
-  let d = 0x27d4eb2f;
-  return () => {
-    const r = Math.imul(((Math.imul(b, 5) << 7) | (Math.imul(b, 5) >>> 25)) >>> 0, 9) >>> 0;
-    const t = b << 9;
-    c ^= a;
-    d ^= b;
-    b ^= c;
-    a ^= d;
-    c ^= t;
-    d = (d << 11) | (d >>> 21);
-    return r;
-  };
-}
 
 const U32 = 2 ** -32;
 
@@ -51,7 +33,7 @@ export class TwinTensors {
 
   /** Its own stream per tensor, so a tensor's values do not depend on which others were written. */
   private next(): () => number {
-    return rng((this.seed * 1000003 + ++this.serial) >>> 0);
+    return xorshift((this.seed * 1000003 + ++this.serial) >>> 0);
   }
 
   float(dtype: 'bf16' | 'f16', shape: readonly number[], std: number, mean = 0): TwinTensor {
