@@ -38,8 +38,8 @@ export interface LlamaConfig {
   readonly awqGroupSize?: number;
 }
 
-export interface SiglipConfig {
-  readonly kind: 'siglip';
+/** What every vision transformer tower's config gives (SigLIP, InternViT). */
+export interface VitDims {
   readonly file: string;
   readonly hiddenSize: number;
   readonly intermediateSize: number;
@@ -50,6 +50,10 @@ export interface SiglipConfig {
   readonly imageSize: number;
   readonly channels: number;
   readonly layerNormEps: number;
+}
+
+export interface SiglipConfig extends VitDims {
+  readonly kind: 'siglip';
 }
 
 /** The vision tower, by vision_tower/config.json architectures[0] (spec/vila.md §1). */

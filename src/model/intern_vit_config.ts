@@ -5,20 +5,11 @@
 // drop_path_rate, initializer_* and use_flash_attn (the same attention, another kernel) do not.
 
 import { Fields } from '../io/json.js';
+import type { VitDims } from './config.js';
 
-export interface InternVitConfig {
+/** layerNormEps: the eps of every InternRMSNorm (norm1, norm2, q_norm, k_norm). */
+export interface InternVitConfig extends VitDims {
   readonly kind: 'intern';
-  readonly file: string;
-  readonly hiddenSize: number;
-  readonly intermediateSize: number;
-  readonly layers: number;
-  readonly heads: number;
-  readonly headDim: number;
-  readonly patchSize: number;
-  readonly imageSize: number;
-  readonly channels: number;
-  /** eps of every InternRMSNorm (norm1, norm2, q_norm, k_norm). */
-  readonly layerNormEps: number;
   /** q_norm / k_norm: RMSNorm over the full width (all heads) before the head split. */
   readonly qkNormalization: boolean;
   /** Whether the fused qkv Linear has a bias. */
